@@ -1,0 +1,274 @@
+using System.Diagnostics;
+using System.Text;
+using Caching.Diagnostics;
+using Caching.Keys;
+using Caching.Stores;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Caching;
+
+/// <summary>
+/// Reads, stores and invalidates raw entries on the configured <see cref="ICacheStore"/>: validates every key,
+/// pattern and value, applies namespaces, and records metrics. Generated code and <see cref="ICache"/> both
+/// call it; application code usually wants <see cref="ICache"/>.
+/// </summary>
+public sealed class CacheEngine
+{
+    /// <summary>The key prefix reported in metrics when the caller names none.</summary>
+    public const string UnspecifiedKeyPrefix = "(unspecified)";
+
+    private readonly ICacheStore _store;
+    private readonly CachingOptions _options;
+    private readonly CachingMetrics _metrics;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the engine.</summary>
+    /// <param name="store">The store entries live in.</param>
+    /// <param name="options">The caching options.</param>
+    /// <param name="metrics">The metrics to record.</param>
+    /// <param name="logger">The logger.</param>
+    public CacheEngine(ICacheStore store, IOptions<CachingOptions> options, CachingMetrics metrics, ILogger<CacheEngine> logger)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _options = options.Value;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    /// <summary>The store entries live in.</summary>
+    public ICacheStore Store => _store;
+
+    /// <summary>Reads an entry.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="namespaceName">The namespace the entry belongs to, or <see langword="null"/>.</param>
+    /// <param name="keyPrefix">The key prefix reported in metrics.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The lookup: the bytes on a hit; on a miss, what <see cref="SetAsync"/> needs to store safely.</returns>
+    public async ValueTask<CacheLookup> GetAsync(string key, string? namespaceName, string? keyPrefix, CancellationToken cancellationToken = default)
+    {
+        ValidateKey(key);
+        keyPrefix ??= UnspecifiedKeyPrefix;
+        if (namespaceName is null)
+        {
+            byte[]? value = await _store.GetAsync(key, cancellationToken).ConfigureAwait(false);
+            Record(value is not null, keyPrefix);
+            return new CacheLookup(value, null, null);
+        }
+
+        ValidateName(namespaceName, "namespace", nameof(namespaceName));
+
+        // Both reads go out together: one round trip on a pipelined connection.
+        ValueTask<byte[]?> entry = _store.GetAsync(key, cancellationToken);
+        ValueTask<string?> version = _store.GetNamespaceVersionAsync(namespaceName, cancellationToken);
+        byte[]? stored = await entry.ConfigureAwait(false);
+        string? currentVersion = await version.ConfigureAwait(false);
+        if (stored is not null && currentVersion is not null && NamespaceEnvelope.TryUnwrap(stored, currentVersion, out ReadOnlyMemory<byte> payload))
+        {
+            Record(hit: true, keyPrefix);
+            return new CacheLookup(payload, namespaceName, currentVersion);
+        }
+
+        Record(hit: false, keyPrefix);
+        return new CacheLookup(null, namespaceName, currentVersion);
+    }
+
+    /// <summary>Stores an entry with a time to live (one atomic SET), filing it under its tags first.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The bytes.</param>
+    /// <param name="options">Time to live, tags, namespace and metrics prefix; defaults when <see langword="null"/>.</param>
+    /// <param name="lookup">
+    /// The lookup that missed before the value was loaded, if any. For a namespaced entry, the value is stored
+    /// under the version seen then, so an invalidation that happened while loading still wins.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see langword="true"/> when stored; <see langword="false"/> when a concurrent namespace invalidation made the value stale.</returns>
+    public async ValueTask<bool> SetAsync(string key, ReadOnlyMemory<byte> value, CacheEntryOptions? options = null, CacheLookup? lookup = null, CancellationToken cancellationToken = default)
+    {
+        ValidateKey(key);
+        TimeSpan ttl = options?.Expiration ?? _options.DefaultExpiration;
+        if (ttl <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), ttl, "The expiration of a cache entry must be positive.");
+        }
+
+        IReadOnlyList<string>? tags = options?.Tags;
+        if (tags is not null)
+        {
+            foreach (string tag in tags)
+            {
+                ValidateName(tag, "tag", nameof(options));
+            }
+        }
+
+        string? namespaceName = options?.Namespace;
+        byte[]? envelope = null;
+        if (namespaceName is not null)
+        {
+            ValidateName(namespaceName, "namespace", nameof(options));
+            string? version = lookup is { } seen && seen.NamespaceName == namespaceName
+                ? seen.ObservedNamespaceVersion
+                : await _store.GetNamespaceVersionAsync(namespaceName, cancellationToken).ConfigureAwait(false);
+            if (version is null)
+            {
+                // No version yet: create one. If another writer created or bumped it meanwhile, our value may
+                // predate that invalidation, so it is not stored.
+                version = NewVersion();
+                TimeSpan lifetime = ttl > _options.NamespaceVersionLifetime ? ttl : _options.NamespaceVersionLifetime;
+                if (!await _store.TryCreateNamespaceVersionAsync(namespaceName, version, lifetime, cancellationToken).ConfigureAwait(false))
+                {
+                    return false;
+                }
+            }
+
+            envelope = NamespaceEnvelope.Wrap(version, value.Span);
+        }
+
+        if (tags is { Count: > 0 })
+        {
+            // Filed before it is stored: a crash in between leaves a harmless filing, never an untagged entry.
+            await _store.AddToTagsAsync(key, tags, ttl, cancellationToken).ConfigureAwait(false);
+        }
+
+        await _store.SetAsync(key, envelope ?? value, ttl, cancellationToken).ConfigureAwait(false);
+        _metrics.Set(options?.KeyPrefix ?? UnspecifiedKeyPrefix);
+        return true;
+    }
+
+    /// <summary>Deletes the given keys.</summary>
+    /// <param name="keys">The keys.</param>
+    /// <param name="keyPrefix">The key prefix reported in metrics.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The number of entries that existed and were deleted.</returns>
+    public async ValueTask<long> InvalidateKeysAsync(IReadOnlyCollection<string> keys, string? keyPrefix = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        foreach (string key in keys)
+        {
+            ValidateKey(key, nameof(keys));
+        }
+
+        if (keys.Count == 0)
+        {
+            return 0;
+        }
+
+        long started = Stopwatch.GetTimestamp();
+        long deleted = await _store.DeleteAsync(keys, cancellationToken).ConfigureAwait(false);
+        _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "key", deleted, Stopwatch.GetElapsedTime(started));
+        Log.KeysInvalidated(_logger, keys.Count, deleted);
+        return deleted;
+    }
+
+    /// <summary>Deletes every key matching a Redis glob pattern, with SCAN on every primary.</summary>
+    /// <param name="pattern">The pattern; build it with <see cref="CachePattern.Format"/> so that values are escaped.</param>
+    /// <param name="keyPrefix">The key prefix reported in metrics.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The number of entries deleted.</returns>
+    public async ValueTask<long> InvalidatePatternAsync(string pattern, string? keyPrefix = null, CancellationToken cancellationToken = default)
+    {
+        ValidatePattern(pattern);
+        long started = Stopwatch.GetTimestamp();
+        PatternDeleteResult result = await _store.DeleteByPatternAsync(pattern, cancellationToken).ConfigureAwait(false);
+        _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "pattern", result.Deleted, Stopwatch.GetElapsedTime(started));
+        return result.Deleted;
+    }
+
+    /// <summary>Deletes every entry filed under a tag.</summary>
+    /// <param name="tag">The tag.</param>
+    /// <param name="keyPrefix">The key prefix reported in metrics.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The number of entries deleted.</returns>
+    public async ValueTask<long> InvalidateTagAsync(string tag, string? keyPrefix = null, CancellationToken cancellationToken = default)
+    {
+        ValidateName(tag, "tag", nameof(tag));
+        long started = Stopwatch.GetTimestamp();
+        long deleted = await _store.InvalidateTagAsync(tag, cancellationToken).ConfigureAwait(false);
+        _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "tag", deleted, Stopwatch.GetElapsedTime(started));
+        Log.TagInvalidated(_logger, tag, deleted);
+        return deleted;
+    }
+
+    /// <summary>Invalidates every entry of a namespace in O(1), by giving the namespace a new version.</summary>
+    /// <param name="namespaceName">The namespace, such as <c>user:42</c>.</param>
+    /// <param name="keyPrefix">The key prefix reported in metrics.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the namespace has its new version.</returns>
+    public async ValueTask InvalidateNamespaceAsync(string namespaceName, string? keyPrefix = null, CancellationToken cancellationToken = default)
+    {
+        ValidateName(namespaceName, "namespace", nameof(namespaceName));
+        long started = Stopwatch.GetTimestamp();
+        await _store.SetNamespaceVersionAsync(namespaceName, NewVersion(), _options.NamespaceVersionLifetime, cancellationToken).ConfigureAwait(false);
+        _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "namespace", 0, Stopwatch.GetElapsedTime(started));
+        Log.NamespaceInvalidated(_logger, namespaceName);
+    }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> unless <paramref name="key"/> is a usable key.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="parameterName">The parameter reported in the exception.</param>
+    public void ValidateKey(string key, string parameterName = "key")
+    {
+        if (string.IsNullOrEmpty(key))
+        {
+            throw new ArgumentException("A cache key must not be null or empty.", parameterName);
+        }
+
+        int bytes = Encoding.UTF8.GetByteCount(key);
+        if (bytes > _options.MaxKeyLength)
+        {
+            throw new ArgumentException($"The cache key is {bytes} UTF-8 bytes long, more than the {_options.MaxKeyLength} that CachingOptions.MaxKeyLength allows; shorten the prefix or the values, or raise the limit. Key starts with '{key[..Math.Min(key.Length, 64)]}'.", parameterName);
+        }
+
+        if (key.StartsWith(_options.InternalKeyPrefix, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"The cache key '{key}' starts with '{_options.InternalKeyPrefix}', which CachingOptions.InternalKeyPrefix reserves for tag indexes and namespace versions.", parameterName);
+        }
+    }
+
+    private void ValidatePattern(string pattern)
+    {
+        if (string.IsNullOrEmpty(pattern))
+        {
+            throw new ArgumentException("A cache pattern must not be null or empty.", nameof(pattern));
+        }
+
+        if (Encoding.UTF8.GetByteCount(pattern) > _options.MaxKeyLength)
+        {
+            throw new ArgumentException($"The cache pattern is longer than the {_options.MaxKeyLength} UTF-8 bytes CachingOptions.MaxKeyLength allows.", nameof(pattern));
+        }
+
+        if (!RedisGlob.HasLiteralOrClass(pattern))
+        {
+            throw new ArgumentException($"The pattern '{pattern}' matches every key; name what to invalidate, such as \"post:*\".", nameof(pattern));
+        }
+    }
+
+    private void ValidateName(string name, string kind, string parameterName)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            throw new ArgumentException($"A cache {kind} must not be null or empty.", parameterName);
+        }
+
+        if (Encoding.UTF8.GetByteCount(name) > _options.MaxKeyLength)
+        {
+            throw new ArgumentException($"The cache {kind} '{name[..Math.Min(name.Length, 64)]}' is longer than the {_options.MaxKeyLength} UTF-8 bytes CachingOptions.MaxKeyLength allows.", parameterName);
+        }
+    }
+
+    private void Record(bool hit, string keyPrefix)
+    {
+        if (hit)
+        {
+            _metrics.Hit(keyPrefix);
+        }
+        else
+        {
+            _metrics.Miss(keyPrefix);
+        }
+    }
+
+    private static string NewVersion() => Guid.NewGuid().ToString("N");
+}

@@ -1,0 +1,86 @@
+namespace Caching;
+
+/// <summary>
+/// Options of the caching runtime, bound from the <c>Caching</c> configuration section and then from the
+/// delegate passed to <c>AddAttributeCaching</c>. Validated at start-up.
+/// </summary>
+public sealed class CachingOptions
+{
+    /// <summary>The configuration section the options bind from.</summary>
+    public const string SectionName = "Caching";
+
+    /// <summary>
+    /// A StackExchange.Redis connection string, such as <c>127.0.0.1:6379</c> (configuration key
+    /// <c>Caching:Redis</c>). When set, entries live in Redis; when empty, in the in-process store.
+    /// An <c>IConnectionMultiplexer</c> registered in the service collection is reused instead of opening
+    /// a second connection.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    /// <summary>
+    /// Use Redis through the <c>IConnectionMultiplexer</c> registered in the service collection
+    /// (configuration key <c>Caching:UseRegisteredRedis</c>).
+    /// </summary>
+    public bool UseRegisteredRedis { get; set; }
+
+    /// <summary>Longest key accepted, in UTF-8 bytes; longer keys are an <see cref="ArgumentException"/>. Default 1024.</summary>
+    public int MaxKeyLength { get; set; } = 1024;
+
+    /// <summary>
+    /// Prefix of the keys the store keeps for itself (tag indexes, namespace versions). Application keys
+    /// must not start with it, and pattern deletes never touch it. Default <c>"caching:"</c>.
+    /// </summary>
+    public string InternalKeyPrefix { get; set; } = "caching:";
+
+    /// <summary>Time to live of entries stored through <see cref="ICache"/> without one. Default one hour.</summary>
+    public TimeSpan DefaultExpiration { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Shortest lifetime of a namespace version. A version that expires only turns its entries into misses.
+    /// Default one day.
+    /// </summary>
+    public TimeSpan NamespaceVersionLifetime { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Keys asked for per SCAN call (its COUNT) during pattern deletes. Default 1000.</summary>
+    public int ScanPageSize { get; set; } = 1000;
+
+    /// <summary>Most keys sent in one UNLINK command. Default 500.</summary>
+    public int DeleteBatchSize { get; set; } = 500;
+
+    /// <summary>How often the in-process store drops expired entries and tag filings. Default one minute.</summary>
+    public TimeSpan InMemorySweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Whether entries live in Redis (a connection string or the registered multiplexer).</summary>
+    public bool UsesRedis => UseRegisteredRedis || !string.IsNullOrWhiteSpace(Redis);
+
+    /// <summary>Stores entries in Redis, connecting with <paramref name="connectionString"/> unless an <c>IConnectionMultiplexer</c> is registered.</summary>
+    /// <param name="connectionString">A StackExchange.Redis connection string, such as <c>127.0.0.1:6379</c>.</param>
+    /// <returns>These options.</returns>
+    public CachingOptions UseRedis(string connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new ArgumentException("A Redis connection string such as \"127.0.0.1:6379\" is required; call UseRedis() to reuse a registered IConnectionMultiplexer.", nameof(connectionString));
+        }
+
+        Redis = connectionString;
+        return this;
+    }
+
+    /// <summary>Stores entries in Redis through the <c>IConnectionMultiplexer</c> registered in the service collection.</summary>
+    /// <returns>These options.</returns>
+    public CachingOptions UseRedis()
+    {
+        UseRegisteredRedis = true;
+        return this;
+    }
+
+    /// <summary>Stores entries in the in-process store (the default).</summary>
+    /// <returns>These options.</returns>
+    public CachingOptions UseInMemory()
+    {
+        Redis = null;
+        UseRegisteredRedis = false;
+        return this;
+    }
+}

@@ -1,0 +1,76 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Options;
+using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
+
+namespace Caching;
+
+/// <summary>The <see cref="ICache"/> registered by <c>AddAttributeCaching</c>: JSON over <see cref="CacheEngine"/>.</summary>
+internal sealed class DefaultCache : ICache
+{
+    private readonly CacheEngine _engine;
+    private readonly JsonSerializerOptions _json;
+
+    public DefaultCache(CacheEngine engine, IOptions<HttpJsonOptions> jsonOptions)
+    {
+        _engine = engine;
+        _json = jsonOptions.Value.SerializerOptions;
+    }
+
+    public async ValueTask<T> GetOrCreateAsync<T>(string key, Func<CancellationToken, ValueTask<T>> factory, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        CacheLookup lookup = await _engine.GetAsync(key, options?.Namespace, options?.KeyPrefix, cancellationToken).ConfigureAwait(false);
+        if (lookup.Value is { } stored)
+        {
+            return Deserialize<T>(stored);
+        }
+
+        T value = await factory(cancellationToken).ConfigureAwait(false);
+        if (value is not null)
+        {
+            await _engine.SetAsync(key, Serialize(value), options, lookup, cancellationToken).ConfigureAwait(false);
+        }
+
+        return value;
+    }
+
+    public async ValueTask<CacheResult<T>> TryGetAsync<T>(string key, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        CacheLookup lookup = await _engine.GetAsync(key, options?.Namespace, options?.KeyPrefix, cancellationToken).ConfigureAwait(false);
+        return lookup.Value is { } stored ? new CacheResult<T>(true, Deserialize<T>(stored)) : default;
+    }
+
+    public async ValueTask SetAsync<T>(string key, T value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        if (value is null)
+        {
+            throw new ArgumentNullException(nameof(value), "A null value cannot be cached; invalidate the key instead.");
+        }
+
+        _engine.ValidateKey(key);
+        await _engine.SetAsync(key, Serialize(value), options, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask<long> InvalidateKeysAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        return _engine.InvalidateKeysAsync(keys as IReadOnlyCollection<string> ?? keys.ToArray(), null, cancellationToken);
+    }
+
+    public ValueTask<long> InvalidatePatternAsync(string pattern, CancellationToken cancellationToken = default)
+        => _engine.InvalidatePatternAsync(pattern, null, cancellationToken);
+
+    public ValueTask<long> InvalidateTagAsync(string tag, CancellationToken cancellationToken = default)
+        => _engine.InvalidateTagAsync(tag, null, cancellationToken);
+
+    public ValueTask InvalidateNamespaceAsync(string namespaceName, CancellationToken cancellationToken = default)
+        => _engine.InvalidateNamespaceAsync(namespaceName, null, cancellationToken);
+
+    private byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>());
+
+    private T Deserialize<T>(ReadOnlyMemory<byte> stored) => JsonSerializer.Deserialize(stored.Span, TypeInfo<T>())!;
+
+    // Resolving through the options honours source-generated JsonSerializerContexts and stays trim-safe.
+    private JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)_json.GetTypeInfo(typeof(T));
+}

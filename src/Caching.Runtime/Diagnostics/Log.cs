@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Caching.Diagnostics;
+
+/// <summary>Every log line the runtime writes, as <see cref="LoggerMessageAttribute"/> methods.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Caching uses the {Store} store")]
+    public static partial void StoreSelected(ILogger logger, string store);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Caching reuses the IConnectionMultiplexer registered in the service collection")]
+    public static partial void ReusingRegisteredConnection(ILogger logger);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Pattern delete '{Pattern}' on {Primaries} primaries: {Matched} keys matched, {Deleted} deleted in {ElapsedMs:F1} ms")]
+    public static partial void PatternDeleted(ILogger logger, string pattern, int primaries, long matched, long deleted, double elapsedMs);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Tag '{Tag}' invalidated: {Deleted} entries deleted")]
+    public static partial void TagInvalidated(ILogger logger, string tag, long deleted);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Namespace '{Namespace}' invalidated: version bumped")]
+    public static partial void NamespaceInvalidated(ILogger logger, string @namespace);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "{Count} keys invalidated, {Deleted} existed")]
+    public static partial void KeysInvalidated(ILogger logger, int count, long deleted);
+}

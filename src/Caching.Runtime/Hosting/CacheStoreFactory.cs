@@ -1,0 +1,41 @@
+using Caching.Diagnostics;
+using Caching.Stores;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Caching.Hosting;
+
+/// <summary>Chooses the store from the options: Redis when configured, else the in-process store.</summary>
+internal static class CacheStoreFactory
+{
+    public static ICacheStore Create(IServiceProvider services)
+    {
+        IOptions<CachingOptions> options = services.GetRequiredService<IOptions<CachingOptions>>();
+        TimeProvider time = services.GetRequiredService<TimeProvider>();
+        ILogger logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Caching");
+        if (!options.Value.UsesRedis)
+        {
+            Log.StoreSelected(logger, "in-process");
+            return new InMemoryCacheStore(options, time);
+        }
+
+        ILogger<RedisCacheStore> storeLogger = services.GetRequiredService<ILogger<RedisCacheStore>>();
+        IConnectionMultiplexer? registered = services.GetService<IConnectionMultiplexer>();
+        if (registered is not null)
+        {
+            Log.ReusingRegisteredConnection(logger);
+            Log.StoreSelected(logger, "Redis");
+            return new RedisCacheStore(registered, ownsConnection: false, options, time, storeLogger);
+        }
+
+        ConfigurationOptions configuration = ConfigurationOptions.Parse(options.Value.Redis!);
+
+        // Start even when Redis is down; commands fail (and are retried by the connection) until it is back.
+        configuration.AbortOnConnectFail = false;
+        IConnectionMultiplexer connection = ConnectionMultiplexer.Connect(configuration);
+        Log.StoreSelected(logger, "Redis");
+        return new RedisCacheStore(connection, ownsConnection: true, options, time, storeLogger);
+    }
+}

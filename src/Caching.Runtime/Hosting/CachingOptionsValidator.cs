@@ -1,0 +1,73 @@
+using Caching.Keys;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Caching.Hosting;
+
+/// <summary>Checks <see cref="CachingOptions"/> at start-up; every message says what to fix.</summary>
+internal sealed class CachingOptionsValidator(IServiceProvider services) : IValidateOptions<CachingOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CachingOptions options)
+    {
+        var failures = new List<string>();
+        if (options.MaxKeyLength is < 16 or > 512 * 1024 * 1024)
+        {
+            failures.Add($"Caching:MaxKeyLength is {options.MaxKeyLength}; set it between 16 and 536870912 bytes (Redis's limit). The default is 1024.");
+        }
+
+        if (string.IsNullOrEmpty(options.InternalKeyPrefix))
+        {
+            failures.Add("Caching:InternalKeyPrefix is empty; set a prefix such as \"caching:\" that no application key starts with.");
+        }
+        else if (options.InternalKeyPrefix.Any(RedisGlob.IsSpecial))
+        {
+            failures.Add($"Caching:InternalKeyPrefix '{options.InternalKeyPrefix}' contains a glob character (\\ * ? [ ]); use letters, digits and ':'.");
+        }
+
+        if (options.DefaultExpiration <= TimeSpan.Zero)
+        {
+            failures.Add($"Caching:DefaultExpiration is {options.DefaultExpiration}; set a positive time span such as 01:00:00.");
+        }
+
+        if (options.NamespaceVersionLifetime <= TimeSpan.Zero)
+        {
+            failures.Add($"Caching:NamespaceVersionLifetime is {options.NamespaceVersionLifetime}; set a positive time span such as 1.00:00:00.");
+        }
+
+        if (options.ScanPageSize is < 10 or > 100_000)
+        {
+            failures.Add($"Caching:ScanPageSize is {options.ScanPageSize}; set it between 10 and 100000 (the default is 1000).");
+        }
+
+        if (options.DeleteBatchSize is < 1 or > 10_000)
+        {
+            failures.Add($"Caching:DeleteBatchSize is {options.DeleteBatchSize}; set it between 1 and 10000 (the default is 500).");
+        }
+
+        if (options.InMemorySweepInterval <= TimeSpan.Zero)
+        {
+            failures.Add($"Caching:InMemorySweepInterval is {options.InMemorySweepInterval}; set a positive time span such as 00:01:00.");
+        }
+
+        bool hasRegisteredConnection = services.GetService<IConnectionMultiplexer>() is not null;
+        if (options.UseRegisteredRedis && !hasRegisteredConnection)
+        {
+            failures.Add("Caching is set to reuse a registered IConnectionMultiplexer (UseRedis() or Caching:UseRegisteredRedis), but none is registered; register one, or pass a connection string: UseRedis(\"127.0.0.1:6379\") or Caching:Redis.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Redis) && !hasRegisteredConnection)
+        {
+            try
+            {
+                ConfigurationOptions.Parse(options.Redis);
+            }
+            catch (Exception ex) when (ex is ArgumentException or RedisConnectionException or FormatException)
+            {
+                failures.Add($"Caching:Redis '{options.Redis}' is not a valid StackExchange.Redis connection string ({ex.Message}); use host:port, such as 127.0.0.1:6379.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,45 @@
+using Caching;
+using Caching.Diagnostics;
+using Caching.Hosting;
+using Caching.Stores;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the caching runtime.</summary>
+public static class CachingServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds attribute caching: the store (in-process by default, Redis when <c>Caching:Redis</c> or
+    /// <see cref="CachingOptions.UseRedis(string)"/> says so), <see cref="ICache"/>, metrics and logging.
+    /// Options bind from the <c>Caching</c> configuration section, then <paramref name="configure"/> runs, and
+    /// the result is validated at start-up.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets options in code, such as <c>o =&gt; o.UseRedis("127.0.0.1:6379")</c>.</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddAttributeCaching(this IServiceCollection services, Action<global::Caching.CachingOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        OptionsBuilder<global::Caching.CachingOptions> options = services.AddOptions<global::Caching.CachingOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<global::Caching.CachingOptions>, CachingOptionsConfiguration>());
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<global::Caching.CachingOptions>, CachingOptionsValidator>());
+
+        services.AddMetrics();
+        services.AddLogging();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<CachingMetrics>();
+        services.TryAddSingleton<ICacheStore>(CacheStoreFactory.Create);
+        services.TryAddSingleton<CacheEngine>();
+        services.TryAddSingleton<ICache, DefaultCache>();
+        return services;
+    }
+}

@@ -1,0 +1,53 @@
+using System.Text;
+
+namespace Caching;
+
+/// <summary>
+/// The few bytes that tie a namespaced entry to the namespace version it was loaded under:
+/// <c>0xCA 0x01 length version-bytes payload</c>. Entries without a namespace are stored as plain payload.
+/// </summary>
+internal static class NamespaceEnvelope
+{
+    private const byte Magic = 0xCA;
+    private const byte FormatVersion = 0x01;
+
+    public static byte[] Wrap(string version, ReadOnlySpan<byte> payload)
+    {
+        int versionLength = Encoding.ASCII.GetByteCount(version);
+        var result = new byte[3 + versionLength + payload.Length];
+        result[0] = Magic;
+        result[1] = FormatVersion;
+        result[2] = checked((byte)versionLength);
+        Encoding.ASCII.GetBytes(version, result.AsSpan(3));
+        payload.CopyTo(result.AsSpan(3 + versionLength));
+        return result;
+    }
+
+    /// <summary>Returns the payload when <paramref name="stored"/> was written under <paramref name="currentVersion"/>.</summary>
+    public static bool TryUnwrap(byte[] stored, string currentVersion, out ReadOnlyMemory<byte> payload)
+    {
+        payload = default;
+        if (stored.Length < 3 || stored[0] != Magic || stored[1] != FormatVersion)
+        {
+            return false;
+        }
+
+        int versionLength = stored[2];
+        if (stored.Length < 3 + versionLength || versionLength != currentVersion.Length)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> version = stored.AsSpan(3, versionLength);
+        for (int i = 0; i < versionLength; i++)
+        {
+            if (version[i] != currentVersion[i])
+            {
+                return false;
+            }
+        }
+
+        payload = stored.AsMemory(3 + versionLength);
+        return true;
+    }
+}
