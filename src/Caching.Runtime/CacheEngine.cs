@@ -55,7 +55,9 @@ public sealed class CacheEngine
         {
             byte[]? value = await _store.GetAsync(key, cancellationToken).ConfigureAwait(false);
             Record(value is not null, keyPrefix);
-            return new CacheLookup(value, null, null);
+            // Careful: a null byte[] converts implicitly to an empty ReadOnlyMemory, which would read as a hit.
+            ReadOnlyMemory<byte>? found = value is null ? default(ReadOnlyMemory<byte>?) : value.AsMemory();
+            return new CacheLookup(found, null, null);
         }
 
         ValidateName(namespaceName, "namespace", nameof(namespaceName));

@@ -203,6 +203,14 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Returns the keys of live entries (for diagnostics and tests; a snapshot).</summary>
+    /// <returns>The keys.</returns>
+    public IEnumerable<string> LiveKeys()
+    {
+        long now = Now;
+        return _entries.Where(pair => pair.Value.ExpiresAt > now).Select(static pair => pair.Key).ToArray();
+    }
+
     /// <summary>Drops expired entries, tag filings and namespace versions now (also run by a timer).</summary>
     public void Sweep()
     {

@@ -1,0 +1,215 @@
+using Caching.Diagnostics;
+using Caching.Keys;
+using Caching.Runtime.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+
+namespace Caching.Runtime.Tests.Engine;
+
+public sealed record Post(int Id, string Title, string[] Tags);
+
+/// <summary><see cref="ICache"/> and <see cref="CacheEngine"/> behaviour, against both stores.</summary>
+public abstract class CacheContractTests : IAsyncLifetime
+{
+    protected StoreHarness H { get; private set; } = null!;
+
+    protected ICache Cache => H.Cache;
+
+    public async Task InitializeAsync() => H = await CreateHarnessAsync();
+
+    public async Task DisposeAsync() => await H.DisposeAsync();
+
+    protected abstract Task<StoreHarness> CreateHarnessAsync();
+
+    [Fact]
+    public async Task GetOrCreate_runs_the_factory_once_and_round_trips_the_value()
+    {
+        int calls = 0;
+        var post = new Post(5, "Hello", ["a", "b"]);
+        ValueTask<Post> Load(CancellationToken _)
+        {
+            calls++;
+            return ValueTask.FromResult(post);
+        }
+
+        Post first = await Cache.GetOrCreateAsync("post:5", Load);
+        Post second = await Cache.GetOrCreateAsync("post:5", Load);
+
+        Assert.Equal(1, calls);
+        Assert.Equal(post.Title, second.Title);
+        Assert.Equal(post.Tags, second.Tags);
+        Assert.Same(post, first);
+        Assert.Equal("{\"id\":5,\"title\":\"Hello\",\"tags\":[\"a\",\"b\"]}", System.Text.Encoding.UTF8.GetString((await H.Store.GetAsync("post:5"))!));
+    }
+
+    [Fact]
+    public async Task A_null_result_is_returned_but_not_stored()
+    {
+        int calls = 0;
+        ValueTask<Post?> Load(CancellationToken _)
+        {
+            calls++;
+            return ValueTask.FromResult<Post?>(null);
+        }
+
+        Assert.Null(await Cache.GetOrCreateAsync("post:404", Load));
+        Assert.Null(await Cache.GetOrCreateAsync("post:404", Load));
+        Assert.Equal(2, calls);
+        Assert.Null(await H.Store.GetAsync("post:404"));
+    }
+
+    [Fact]
+    public async Task Set_uses_the_given_expiration()
+    {
+        await Cache.SetAsync("stats:live", 17, new CacheEntryOptions { Expiration = TimeSpan.FromSeconds(60) });
+
+        TimeSpan? ttl = await H.Store.GetTimeToLiveAsync("stats:live");
+        Assert.NotNull(ttl);
+        Assert.InRange(ttl.Value, TimeSpan.FromSeconds(55), TimeSpan.FromSeconds(60));
+        Assert.Equal(new CacheResult<int>(true, 17), await Cache.TryGetAsync<int>("stats:live"));
+        Assert.False((await Cache.TryGetAsync<int>("stats:other")).Found);
+    }
+
+    [Fact]
+    public async Task Invalidate_by_keys_pattern_and_tag()
+    {
+        var products = new CacheEntryOptions { Tags = ["products"] };
+        await Cache.SetAsync("product:1", 1, products);
+        await Cache.SetAsync("product:2", 2, products);
+        await Cache.SetAsync(CacheKey.Format($"user_{7}_posts:{1}"), 1);
+        await Cache.SetAsync(CacheKey.Format($"user_{7}_posts:{2}"), 2);
+        await Cache.SetAsync(CacheKey.Format($"user_{77}_posts:{1}"), 3);
+        await Cache.SetAsync("recent_posts:global", 4);
+
+        Assert.Equal(1, await Cache.InvalidateKeysAsync(["recent_posts:global", "missing:1"]));
+        Assert.Equal(2, await Cache.InvalidatePatternAsync(CachePattern.Format($"user_{7}_posts:*")));
+        Assert.Equal(2, await Cache.InvalidateTagAsync("products"));
+
+        Assert.Equal([CacheKey.Format($"user_{77}_posts:{1}")], (await H.AllKeysAsync()).Where(k => !k.StartsWith("caching:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Namespace_invalidation_turns_every_entry_of_the_namespace_into_a_miss()
+    {
+        var user42 = new CacheEntryOptions { Namespace = "user:42" };
+        var user43 = new CacheEntryOptions { Namespace = "user:43" };
+        await Cache.SetAsync("user_profile:42", "p42", user42);
+        await Cache.SetAsync("user_posts:42", "posts42", user42);
+        await Cache.SetAsync("user_profile:43", "p43", user43);
+
+        Assert.Equal("p42", (await Cache.TryGetAsync<string>("user_profile:42", user42)).Value);
+
+        await Cache.InvalidateNamespaceAsync("user:42");
+
+        Assert.False((await Cache.TryGetAsync<string>("user_profile:42", user42)).Found);
+        Assert.False((await Cache.TryGetAsync<string>("user_posts:42", user42)).Found);
+        Assert.Equal("p43", (await Cache.TryGetAsync<string>("user_profile:43", user43)).Value);
+
+        await Cache.SetAsync("user_profile:42", "p42 new", user42);
+        Assert.Equal("p42 new", (await Cache.TryGetAsync<string>("user_profile:42", user42)).Value);
+    }
+
+    [Fact]
+    public async Task A_value_loaded_before_a_namespace_invalidation_is_never_served_after_it()
+    {
+        var user42 = new CacheEntryOptions { Namespace = "user:42" };
+        await Cache.SetAsync("user_profile:42", "v1", user42);
+        await Cache.InvalidateNamespaceAsync("user:42");
+
+        // A reader misses, loads old data slowly; a writer invalidates meanwhile; the reader then stores.
+        CacheLookup lookup = await H.Engine.GetAsync("user_profile:42", "user:42", "user_profile");
+        Assert.False(lookup.IsHit);
+        await Cache.InvalidateNamespaceAsync("user:42");
+        await H.Engine.SetAsync("user_profile:42", "\"stale\""u8.ToArray(), user42, lookup);
+
+        Assert.False((await Cache.TryGetAsync<string>("user_profile:42", user42)).Found);
+    }
+
+    [Fact]
+    public async Task A_value_loaded_while_a_new_namespace_got_its_first_version_is_not_stored()
+    {
+        var user9 = new CacheEntryOptions { Namespace = "user:9" };
+        CacheLookup lookup = await H.Engine.GetAsync("user_profile:9", "user:9", "user_profile");
+        Assert.Null(lookup.ObservedNamespaceVersion);
+        await Cache.InvalidateNamespaceAsync("user:9");
+
+        bool stored = await H.Engine.SetAsync("user_profile:9", "\"stale\""u8.ToArray(), user9, lookup);
+
+        Assert.False(stored);
+        Assert.False((await Cache.TryGetAsync<string>("user_profile:9", user9)).Found);
+    }
+
+    [Fact]
+    public async Task Bad_input_is_an_argument_exception_and_writes_nothing()
+    {
+        await Assert.ThrowsAsync<ArgumentException>(() => Cache.SetAsync("", 1).AsTask());
+        await Assert.ThrowsAsync<ArgumentException>(() => Cache.SetAsync(null!, 1).AsTask());
+        ArgumentException tooLong = await Assert.ThrowsAsync<ArgumentException>(() => Cache.SetAsync("k:" + new string('x', 1023), 1).AsTask());
+        Assert.Contains("MaxKeyLength", tooLong.Message);
+        await Assert.ThrowsAsync<ArgumentException>(() => Cache.SetAsync("k:" + new string('é', 512), 1).AsTask());
+        ArgumentNullException nullValue = await Assert.ThrowsAsync<ArgumentNullException>(() => Cache.SetAsync<string?>("k:1", null).AsTask());
+        Assert.Contains("null", nullValue.Message);
+        ArgumentException reserved = await Assert.ThrowsAsync<ArgumentException>(() => Cache.SetAsync("caching:ns:user:1", 1).AsTask());
+        Assert.Contains("InternalKeyPrefix", reserved.Message);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Cache.SetAsync("k:1", 1, new CacheEntryOptions { Expiration = TimeSpan.Zero }).AsTask());
+        await Assert.ThrowsAsync<ArgumentException>(() => Cache.SetAsync("k:1", 1, new CacheEntryOptions { Tags = [""] }).AsTask());
+        await Assert.ThrowsAsync<ArgumentException>(() => Cache.SetAsync("k:1", 1, new CacheEntryOptions { Namespace = "" }).AsTask());
+        ArgumentException everything = await Assert.ThrowsAsync<ArgumentException>(() => Cache.InvalidatePatternAsync("**").AsTask());
+        Assert.Contains("every key", everything.Message);
+        await Assert.ThrowsAsync<ArgumentException>(() => Cache.InvalidatePatternAsync("").AsTask());
+        await Assert.ThrowsAsync<ArgumentException>(() => Cache.InvalidateKeysAsync(["ok:1", ""]).AsTask());
+        await Assert.ThrowsAsync<ArgumentException>(() => Cache.InvalidateTagAsync("").AsTask());
+        await Assert.ThrowsAsync<ArgumentException>(() => Cache.InvalidateNamespaceAsync("").AsTask());
+
+        Assert.Empty(await H.AllKeysAsync());
+    }
+
+    [Fact]
+    public async Task The_key_length_limit_is_configurable()
+    {
+        await using StoreHarness small = await CreateHarnessAsync(o => o.MaxKeyLength = 20);
+
+        await small.Cache.SetAsync("k:" + new string('x', 18), 1);
+        await Assert.ThrowsAsync<ArgumentException>(() => small.Cache.SetAsync("k:" + new string('x', 19), 1).AsTask());
+    }
+
+    [Fact]
+    public async Task Metrics_count_hits_misses_sets_and_deleted_keys_by_prefix()
+    {
+        var factory = H.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var hits = new MetricCollector<long>(factory, CachingMetrics.MeterName, "caching.hits");
+        using var misses = new MetricCollector<long>(factory, CachingMetrics.MeterName, "caching.misses");
+        using var sets = new MetricCollector<long>(factory, CachingMetrics.MeterName, "caching.sets");
+        using var deleted = new MetricCollector<long>(factory, CachingMetrics.MeterName, "caching.keys_deleted");
+        var post = new CacheEntryOptions { KeyPrefix = "post" };
+
+        await Cache.GetOrCreateAsync("post:1", _ => ValueTask.FromResult(1), post);
+        await Cache.GetOrCreateAsync("post:1", _ => ValueTask.FromResult(1), post);
+        await Cache.GetOrCreateAsync("post:1", _ => ValueTask.FromResult(1), post);
+        await H.Engine.InvalidateKeysAsync(["post:1"], "post");
+
+        Assert.Equal(2, hits.GetMeasurementSnapshot().Where(m => Equals(m.Tags[CachingMetrics.KeyPrefixTag], "post")).Sum(m => m.Value));
+        Assert.Equal(1, misses.GetMeasurementSnapshot().Where(m => Equals(m.Tags[CachingMetrics.KeyPrefixTag], "post")).Sum(m => m.Value));
+        Assert.Equal(1, sets.GetMeasurementSnapshot().Sum(m => m.Value));
+        CollectedMeasurement<long> delete = Assert.Single(deleted.GetMeasurementSnapshot());
+        Assert.Equal(1, delete.Value);
+        Assert.Equal("key", delete.Tags[CachingMetrics.InvalidationKindTag]);
+    }
+
+    protected abstract Task<StoreHarness> CreateHarnessAsync(Action<CachingOptions> configure);
+}
+
+public sealed class InMemoryCacheContractTests : CacheContractTests
+{
+    protected override Task<StoreHarness> CreateHarnessAsync() => Task.FromResult<StoreHarness>(InMemoryHarness.Create());
+
+    protected override Task<StoreHarness> CreateHarnessAsync(Action<CachingOptions> configure) => Task.FromResult<StoreHarness>(InMemoryHarness.Create(configure));
+}
+
+[Collection("redis")]
+public sealed class RedisCacheContractTests(RedisFixture redis) : CacheContractTests
+{
+    protected override async Task<StoreHarness> CreateHarnessAsync() => await RedisHarness.CreateAsync(redis.Server);
+
+    protected override async Task<StoreHarness> CreateHarnessAsync(Action<CachingOptions> configure) => await RedisHarness.CreateAsync(redis.Server, configure);
+}

@@ -1,0 +1,112 @@
+using Caching.Runtime.Tests.Infrastructure;
+using Caching.Stores;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Caching.Runtime.Tests.Hosting;
+
+public sealed class RegistrationTests
+{
+    [Fact]
+    public void Without_redis_the_in_process_store_is_used()
+    {
+        using ServiceProvider services = new ServiceCollection().AddAttributeCaching().BuildServiceProvider();
+
+        Assert.IsType<InMemoryCacheStore>(services.GetRequiredService<ICacheStore>());
+        Assert.NotNull(services.GetRequiredService<ICache>());
+    }
+
+    [Theory]
+    [InlineData("MaxKeyLength", "0", "Caching:MaxKeyLength is 0")]
+    [InlineData("ScanPageSize", "1", "Caching:ScanPageSize is 1")]
+    [InlineData("DeleteBatchSize", "0", "Caching:DeleteBatchSize is 0")]
+    [InlineData("InternalKeyPrefix", "cache*", "contains a glob character")]
+    [InlineData("DefaultExpiration", "-00:00:01", "Caching:DefaultExpiration")]
+    [InlineData("UseRegisteredRedis", "true", "none is registered")]
+    [InlineData("Redis", "127.0.0.1:6379,nonsense=1", "not a valid StackExchange.Redis connection string")]
+    public void Bad_options_fail_at_start_up_with_a_message_that_says_what_to_fix(string key, string value, string message)
+    {
+        IConfiguration configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [$"Caching:{key}"] = value })
+            .Build();
+        using ServiceProvider services = new ServiceCollection()
+            .AddSingleton(configuration)
+            .AddAttributeCaching()
+            .BuildServiceProvider();
+
+        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void Code_configuration_is_validated_too()
+    {
+        using ServiceProvider services = new ServiceCollection()
+            .AddAttributeCaching(o => o.MaxKeyLength = 3)
+            .BuildServiceProvider();
+
+        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("MaxKeyLength", error.Message);
+    }
+
+    [Fact]
+    public void UseRedis_rejects_an_empty_connection_string()
+    {
+        Assert.Throws<ArgumentException>(() => new CachingOptions().UseRedis(" "));
+    }
+}
+
+[Collection("redis")]
+public sealed class RedisRegistrationTests(RedisFixture redis)
+{
+    [Fact]
+    public async Task The_Caching_Redis_setting_switches_to_redis()
+    {
+        await redis.Server.FlushAsync();
+        IConfiguration configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Caching:Redis"] = redis.Server.ConnectionString })
+            .Build();
+        await using ServiceProvider services = new ServiceCollection()
+            .AddSingleton(configuration)
+            .AddAttributeCaching()
+            .BuildServiceProvider();
+        services.GetRequiredService<IStartupValidator>().Validate();
+
+        Assert.IsType<RedisCacheStore>(services.GetRequiredService<ICacheStore>());
+        await services.GetRequiredService<ICache>().SetAsync("post:5", 5);
+        Assert.True(await redis.Server.Connection.GetDatabase().KeyExistsAsync("post:5"));
+    }
+
+    [Fact]
+    public async Task UseRedis_with_a_connection_string_connects()
+    {
+        await redis.Server.FlushAsync();
+        await using ServiceProvider services = new ServiceCollection()
+            .AddAttributeCaching(o => o.UseRedis(redis.Server.ConnectionString))
+            .BuildServiceProvider();
+
+        await services.GetRequiredService<ICache>().SetAsync("post:6", 6);
+
+        Assert.True(await redis.Server.Connection.GetDatabase().KeyExistsAsync("post:6"));
+    }
+
+    [Fact]
+    public async Task A_registered_multiplexer_is_reused_and_not_disposed()
+    {
+        ConnectionMultiplexer client = await ConnectionMultiplexer.ConnectAsync(redis.Server.ClientConfiguration());
+        await using (ServiceProvider services = new ServiceCollection()
+            .AddSingleton<IConnectionMultiplexer>(client)
+            .AddAttributeCaching(o => o.UseRedis("127.0.0.1:1"))
+            .BuildServiceProvider())
+        {
+            var store = Assert.IsType<RedisCacheStore>(services.GetRequiredService<ICacheStore>());
+            Assert.Same(client, store.Connection);
+        }
+
+        Assert.True(client.IsConnected);
+        await client.DisposeAsync();
+    }
+}
