@@ -126,20 +126,35 @@ public ref struct KeyBuilder
     /// <inheritdoc />
     public override readonly string ToString() => new(_buffer, 0, _position);
 
+    // Written as type tests plus casts (not pattern variables) so that the JIT specialises them per value
+    // type without boxing.
     private static bool TryFormat<T>(T value, Span<char> destination, out int written)
     {
-        switch (value)
+        if (typeof(T) == typeof(DateTime))
         {
-            case DateTime dateTime:
-                return dateTime.TryFormat(destination, out written, "O", CultureInfo.InvariantCulture);
-            case DateTimeOffset dateTimeOffset:
-                return dateTimeOffset.TryFormat(destination, out written, "O", CultureInfo.InvariantCulture);
-            case ISpanFormattable formattable:
-                return formattable.TryFormat(destination, out written, default, CultureInfo.InvariantCulture);
-            default:
-                written = 0;
-                return false;
+            return ((DateTime)(object)value!).TryFormat(destination, out written, "O", CultureInfo.InvariantCulture);
         }
+
+        if (typeof(T) == typeof(DateTimeOffset))
+        {
+            return ((DateTimeOffset)(object)value!).TryFormat(destination, out written, "O", CultureInfo.InvariantCulture);
+        }
+
+        if (value is DateTime or DateTimeOffset)
+        {
+            // A date typed as object or as an interface: format it as above.
+            string text = FormatToString(value);
+            written = text.Length;
+            return text.AsSpan().TryCopyTo(destination);
+        }
+
+        if (value is ISpanFormattable)
+        {
+            return ((ISpanFormattable)value).TryFormat(destination, out written, default, CultureInfo.InvariantCulture);
+        }
+
+        written = 0;
+        return false;
     }
 
     private static string FormatToString<T>(T value) => value switch
