@@ -50,6 +50,12 @@ public sealed class CachingOptions
     /// <summary>How often the in-process store drops expired entries and tag filings. Default one minute.</summary>
     public TimeSpan InMemorySweepInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Adds an <c>X-Cache: HIT</c> or <c>X-Cache: MISS</c> header to responses of cached GET endpoints. Off by
+    /// default; handy in development and in the sample.
+    /// </summary>
+    public bool AddCacheStatusHeader { get; set; }
+
     /// <summary>Whether entries live in Redis (a connection string or the registered multiplexer).</summary>
     public bool UsesRedis => UseRegisteredRedis || !string.IsNullOrWhiteSpace(Redis);
 

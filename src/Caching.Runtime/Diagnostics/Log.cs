@@ -22,4 +22,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "{Count} keys invalidated, {Deleted} existed")]
     public static partial void KeysInvalidated(ILogger logger, int count, long deleted);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Cache read of '{Key}' failed; the handler answers instead")]
+    public static partial void StoreReadFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Storing '{Key}' failed; the response is served uncached")]
+    public static partial void StoreWriteFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "Invalidation after a write to '{Key}' failed; cached entries may be stale until they expire")]
+    public static partial void InvalidationFailed(ILogger logger, string key, Exception exception);
 }

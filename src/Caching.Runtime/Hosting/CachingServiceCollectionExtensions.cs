@@ -1,4 +1,5 @@
 using Caching;
+using Caching.AspNetCore;
 using Caching.Diagnostics;
 using Caching.Hosting;
 using Caching.Stores;
@@ -40,6 +41,8 @@ public static class CachingServiceCollectionExtensions
         services.TryAddSingleton<ICacheStore>(CacheStoreFactory.Create);
         services.TryAddSingleton<CacheEngine>();
         services.TryAddSingleton<ICache, DefaultCache>();
+        services.TryAddSingleton<EndpointCacheRuntime>();
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IConfigureOptions<Microsoft.AspNetCore.Mvc.MvcOptions>, CachingMvcOptionsSetup>());
         return services;
     }
 }

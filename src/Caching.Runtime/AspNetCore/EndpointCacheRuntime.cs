@@ -1,0 +1,334 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Caching.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
+using Microsoft.AspNetCore.Mvc.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
+using MvcJsonOptions = Microsoft.AspNetCore.Mvc.JsonOptions;
+
+namespace Caching.AspNetCore;
+
+/// <summary>
+/// What generated endpoint filters and action filters call: read-through on GET, invalidate (or write through)
+/// after a successful write. Registered by <c>AddAttributeCaching</c>.
+/// </summary>
+/// <remarks>
+/// The cache never breaks a request: if the store fails, reads run the handler and writes log the failed
+/// invalidation (see the log and the <c>caching.invalidations</c> metric).
+/// </remarks>
+public sealed class EndpointCacheRuntime
+{
+    private const string CacheStatusHeader = "X-Cache";
+
+    private readonly CacheEngine _engine;
+    private readonly ILogger _logger;
+    private readonly bool _addStatusHeader;
+    private readonly IOptions<HttpJsonOptions> _httpJson;
+    private readonly IOptions<MvcJsonOptions> _mvcJson;
+
+    /// <summary>Creates the runtime.</summary>
+    /// <param name="engine">The cache engine.</param>
+    /// <param name="options">The caching options.</param>
+    /// <param name="httpJson">Minimal APIs' JSON options.</param>
+    /// <param name="mvcJson">MVC's JSON options.</param>
+    /// <param name="logger">The logger.</param>
+    public EndpointCacheRuntime(CacheEngine engine, IOptions<CachingOptions> options, IOptions<HttpJsonOptions> httpJson, IOptions<MvcJsonOptions> mvcJson, ILogger<EndpointCacheRuntime> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _engine = engine;
+        _logger = logger;
+        _addStatusHeader = options.Value.AddCacheStatusHeader;
+        _httpJson = httpJson;
+        _mvcJson = mvcJson;
+    }
+
+    /// <summary>The engine behind the runtime.</summary>
+    public CacheEngine Engine => _engine;
+
+    /// <summary>Returns the runtime registered in <paramref name="services"/>, with a clear error when caching was not added.</summary>
+    /// <param name="services">The application's services.</param>
+    /// <returns>The runtime.</returns>
+    public static EndpointCacheRuntime Resolve(IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        return services.GetService<EndpointCacheRuntime>()
+            ?? throw new InvalidOperationException("An endpoint carries [Cache] but caching is not registered: call builder.Services.AddAttributeCaching() in Program.cs.");
+    }
+
+    /// <summary>GET on a minimal-API endpoint: serve the stored response, or run the handler and store its value.</summary>
+    /// <typeparam name="T">The handler's value type.</typeparam>
+    /// <param name="context">The filter invocation.</param>
+    /// <param name="next">The handler.</param>
+    /// <param name="endpoint">The endpoint's settings.</param>
+    /// <param name="key">The formatted key.</param>
+    /// <param name="namespaceName">The entry's namespace, or <see langword="null"/>.</param>
+    /// <param name="tags">The entry's tags, or <see langword="null"/>.</param>
+    /// <returns>The response.</returns>
+    public async ValueTask<object?> ReadThroughAsync<T>(EndpointFilterInvocationContext context, EndpointFilterDelegate next, CachedEndpointInfo endpoint, string key, string? namespaceName = null, string[]? tags = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(endpoint);
+        HttpContext http = context.HttpContext;
+        CacheLookup? lookup = await TryLookupAsync(key, namespaceName, endpoint, http.RequestAborted).ConfigureAwait(false);
+        if (lookup is { Value: { } stored })
+        {
+            SetStatusHeader(http, hit: true);
+            return new CachedResponse(stored, endpoint.ContentType);
+        }
+
+        SetStatusHeader(http, hit: false);
+        object? result = await next(context).ConfigureAwait(false);
+        if (lookup is null || !TryGetValue(result, http, readOnly: true, out T? value))
+        {
+            return result;
+        }
+
+        byte[] body = Serialize(value, endpoint, _httpJson.Value.SerializerOptions);
+        await TryStoreAsync(key, body, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false);
+        return new CachedResponse(body, endpoint.ContentType);
+    }
+
+    /// <summary>POST, PUT, PATCH or DELETE on a minimal-API endpoint: run the handler, then, only if it succeeded, invalidate.</summary>
+    /// <typeparam name="T">The handler's value type, for write-through.</typeparam>
+    /// <param name="context">The filter invocation.</param>
+    /// <param name="next">The handler.</param>
+    /// <param name="endpoint">The endpoint's settings.</param>
+    /// <param name="invalidations">Builds the keys, patterns, tags and namespaces from the arguments; called only on success.</param>
+    /// <returns>The handler's result.</returns>
+    public async ValueTask<object?> WriteAsync<T>(EndpointFilterInvocationContext context, EndpointFilterDelegate next, CachedEndpointInfo endpoint, Func<EndpointFilterInvocationContext, InvalidationSet> invalidations)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(invalidations);
+        object? result = await next(context).ConfigureAwait(false);
+        HttpContext http = context.HttpContext;
+        if (!IsSuccess(result, http.Response.StatusCode))
+        {
+            return result;
+        }
+
+        InvalidationSet set = invalidations(context);
+        byte[]? writeThrough = endpoint.WriteThrough && TryGetValue(result, http, readOnly: false, out T? value)
+            ? Serialize(value, endpoint, _httpJson.Value.SerializerOptions)
+            : null;
+        await InvalidateAsync(set, writeThrough, endpoint, http.RequestAborted).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>GET on a controller action: serve the stored response, or run the action and store its value.</summary>
+    /// <typeparam name="T">The action's value type.</typeparam>
+    /// <param name="context">The action filter context.</param>
+    /// <param name="next">The action.</param>
+    /// <param name="endpoint">The endpoint's settings.</param>
+    /// <param name="key">The formatted key.</param>
+    /// <param name="namespaceName">The entry's namespace, or <see langword="null"/>.</param>
+    /// <param name="tags">The entry's tags, or <see langword="null"/>.</param>
+    /// <returns>A task that completes when the action ran or the stored response was chosen.</returns>
+    public async Task ReadThroughActionAsync<T>(ActionExecutingContext context, ActionExecutionDelegate next, CachedEndpointInfo endpoint, string key, string? namespaceName = null, string[]? tags = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(endpoint);
+        HttpContext http = context.HttpContext;
+        CacheLookup? lookup = await TryLookupAsync(key, namespaceName, endpoint, http.RequestAborted).ConfigureAwait(false);
+        if (lookup is { Value: { } stored })
+        {
+            SetStatusHeader(http, hit: true);
+            context.Result = new CachedResponse(stored, CachedEndpointInfo.JsonContentType);
+            return;
+        }
+
+        SetStatusHeader(http, hit: false);
+        ActionExecutedContext executed = await next().ConfigureAwait(false);
+        if (lookup is null || executed.Exception is not null || !TryGetActionValue(executed.Result, readOnly: true, out T? value))
+        {
+            return;
+        }
+
+        byte[] body = JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>(_mvcJson.Value.JsonSerializerOptions));
+        await TryStoreAsync(key, body, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>A write on a controller action: run it, then, only if it succeeded, invalidate.</summary>
+    /// <typeparam name="T">The action's value type, for write-through.</typeparam>
+    /// <param name="context">The action filter context.</param>
+    /// <param name="next">The action.</param>
+    /// <param name="endpoint">The endpoint's settings.</param>
+    /// <param name="invalidations">Builds the keys, patterns, tags and namespaces from the arguments; called only on success.</param>
+    /// <returns>A task that completes when the action ran and the invalidations are done.</returns>
+    public async Task WriteActionAsync<T>(ActionExecutingContext context, ActionExecutionDelegate next, CachedEndpointInfo endpoint, Func<ActionExecutingContext, InvalidationSet> invalidations)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(invalidations);
+        ActionExecutedContext executed = await next().ConfigureAwait(false);
+        if ((executed.Exception is not null && !executed.ExceptionHandled) || !IsActionSuccess(executed.Result, context.HttpContext.Response.StatusCode))
+        {
+            return;
+        }
+
+        InvalidationSet set = invalidations(context);
+        byte[]? writeThrough = endpoint.WriteThrough && TryGetActionValue(executed.Result, readOnly: false, out T? value)
+            ? JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>(_mvcJson.Value.JsonSerializerOptions))
+            : null;
+        await InvalidateAsync(set, writeThrough, endpoint, context.HttpContext.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether a minimal-API result is a success: a 2xx status.</summary>
+    /// <param name="result">What the handler returned.</param>
+    /// <param name="responseStatus">The response's status code, for results that carry none.</param>
+    /// <returns><see langword="true"/> for 2xx.</returns>
+    public static bool IsSuccess(object? result, int responseStatus)
+    {
+        object? inner = result is INestedHttpResult nested ? nested.Result : result;
+        int status = inner is IStatusCodeHttpResult { StatusCode: int code } ? code : responseStatus;
+        return status is >= 200 and < 300;
+    }
+
+    private static bool IsActionSuccess(IActionResult? result, int responseStatus)
+    {
+        int status = result is IStatusCodeActionResult { StatusCode: int code } ? code : responseStatus;
+        return status is >= 200 and < 300;
+    }
+
+    // A value worth caching: the handler's own T (the response is a 200), or the value of a 200 (reads) or 2xx
+    // (writes) typed result such as Ok<T>, also inside Results<...>.
+    private static bool TryGetValue<T>(object? result, HttpContext http, bool readOnly, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value)
+    {
+        object? inner = result is INestedHttpResult nested ? nested.Result : result;
+        int status;
+        if (inner is IValueHttpResult<T> typed)
+        {
+            value = typed.Value;
+            status = inner is IStatusCodeHttpResult { StatusCode: int code } ? code : StatusCodes.Status200OK;
+        }
+        else if (inner is T plain && inner is not IResult)
+        {
+            value = plain;
+            status = http.Response.StatusCode;
+        }
+        else
+        {
+            value = default;
+            return false;
+        }
+
+        return value is not null && (readOnly ? status == StatusCodes.Status200OK : status is >= 200 and < 300);
+    }
+
+    private static bool TryGetActionValue<T>(IActionResult? result, bool readOnly, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value)
+    {
+        if (result is ObjectResult { Value: T typed } objectResult)
+        {
+            int status = objectResult.StatusCode ?? StatusCodes.Status200OK;
+            value = typed;
+            return readOnly ? status == StatusCodes.Status200OK : status is >= 200 and < 300;
+        }
+
+        value = default;
+        return false;
+    }
+
+    private static byte[] Serialize<T>(T value, CachedEndpointInfo endpoint, JsonSerializerOptions options)
+    {
+        if (endpoint.WritesText && value is string text)
+        {
+            return Encoding.UTF8.GetBytes(text);
+        }
+
+        return JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>(options));
+    }
+
+    // Through the options: honours source-generated JsonSerializerContexts and stays trim-safe.
+    private static JsonTypeInfo<T> TypeInfo<T>(JsonSerializerOptions options) => (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
+
+    private async ValueTask<CacheLookup?> TryLookupAsync(string key, string? namespaceName, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _engine.GetAsync(key, namespaceName, endpoint.KeyPrefixTemplate, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            // Fail open: the handler answers; nothing is stored, since the store's state is unknown.
+            Log.StoreReadFailed(_logger, key, ex);
+            return null;
+        }
+    }
+
+    private async ValueTask TryStoreAsync(string key, byte[] body, CachedEndpointInfo endpoint, string? namespaceName, string[]? tags, CacheLookup? lookup, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var options = new CacheEntryOptions { Expiration = endpoint.Expiration, Namespace = namespaceName, Tags = tags, KeyPrefix = endpoint.KeyPrefixTemplate };
+            await _engine.SetAsync(key, body, options, lookup, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            Log.StoreWriteFailed(_logger, key, ex);
+        }
+    }
+
+    private async ValueTask InvalidateAsync(InvalidationSet set, byte[]? writeThrough, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
+    {
+        string prefix = endpoint.KeyPrefixTemplate;
+        try
+        {
+            var keys = new List<string>(1 + (set.Keys?.Length ?? 0));
+            if (writeThrough is null)
+            {
+                keys.Add(set.OwnKey);
+            }
+
+            if (set.Keys is not null)
+            {
+                keys.AddRange(set.Keys);
+            }
+
+            // Invalidations run to completion even if the client goes away: a half-done invalidation leaves stale data.
+            await _engine.InvalidateKeysAsync(keys, prefix, CancellationToken.None).ConfigureAwait(false);
+            foreach (string pattern in set.Patterns ?? [])
+            {
+                await _engine.InvalidatePatternAsync(pattern, prefix, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            foreach (string tag in set.Tags ?? [])
+            {
+                await _engine.InvalidateTagAsync(tag, prefix, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            foreach (string namespaceName in set.Namespaces ?? [])
+            {
+                await _engine.InvalidateNamespaceAsync(namespaceName, prefix, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (writeThrough is not null)
+            {
+                var options = new CacheEntryOptions { Expiration = endpoint.Expiration, Namespace = set.EntryNamespace, Tags = set.EntryTags, KeyPrefix = prefix };
+                await _engine.SetAsync(set.OwnKey, writeThrough, options, null, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            Log.InvalidationFailed(_logger, set.OwnKey, ex);
+        }
+    }
+
+    private static bool IsStoreFailure(Exception ex) => ex is not (ArgumentException or OperationCanceledException);
+
+    private void SetStatusHeader(HttpContext http, bool hit)
+    {
+        if (_addStatusHeader)
+        {
+            http.Response.Headers[CacheStatusHeader] = hit ? "HIT" : "MISS";
+        }
+    }
+}
