@@ -1,0 +1,105 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Caching.Generator.Diagnostics;
+using Caching.Generator.Emit;
+using Caching.Generator.Model;
+using Caching.Generator.Parsing;
+using Microsoft.CodeAnalysis;
+
+namespace Caching.Generator
+{
+    /// <summary>
+    /// Turns [Cache] on minimal-API handlers into C# interceptors of their Map* calls, and [Cache] on controller
+    /// actions into generated action filters. Parse (syntax + semantics) → equatable models → emit.
+    /// </summary>
+    [Generator(LanguageNames.CSharp)]
+    public sealed class CacheGenerator : IIncrementalGenerator
+    {
+        /// <summary>Tracking names of the pipeline steps, for incrementality tests.</summary>
+        public static class Steps
+        {
+            /// <summary>Map* calls whose handler carries [Cache].</summary>
+            public const string MapCalls = nameof(MapCalls);
+
+            /// <summary>[Cache] on controller actions and stray lambdas.</summary>
+            public const string AttributedMethods = nameof(AttributedMethods);
+
+            /// <summary>All parse results together.</summary>
+            public const string All = nameof(All);
+        }
+
+        /// <inheritdoc />
+        public void Initialize(IncrementalGeneratorInitializationContext context)
+        {
+            IncrementalValuesProvider<ParseResult> mapCalls = context.SyntaxProvider
+                .CreateSyntaxProvider(MapCallParser.IsCandidate, MapCallParser.Parse)
+                .Where(static r => r is not null)
+                .Select(static (r, _) => r!)
+                .WithTrackingName(Steps.MapCalls);
+
+            IncrementalValuesProvider<ParseResult> attributed = context.SyntaxProvider
+                .ForAttributeWithMetadataName(AttributeReader.CacheAttributeName, AttributedMethodParser.IsCandidate, AttributedMethodParser.Parse)
+                .Where(static r => r is not null)
+                .Select(static (r, _) => r!)
+                .WithTrackingName(Steps.AttributedMethods);
+
+            IncrementalValueProvider<(ImmutableArray<ParseResult> Left, ImmutableArray<ParseResult> Right)> all = mapCalls.Collect()
+                .Combine(attributed.Collect())
+                .WithTrackingName(Steps.All);
+
+            context.RegisterSourceOutput(all, static (output, results) => Execute(output, results.Left.AddRange(results.Right)));
+        }
+
+        private static void Execute(SourceProductionContext output, ImmutableArray<ParseResult> results)
+        {
+            foreach (DiagnosticInfo diagnostic in results.SelectMany(r => r.Diagnostics))
+            {
+                output.ReportDiagnostic(diagnostic.ToDiagnostic());
+            }
+
+            ImmutableArray<EndpointModel> endpoints = results
+                .Where(r => r.Endpoint is not null)
+                .Select(r => r.Endpoint!)
+                .OrderBy(e => e.AttributeLocation.FilePath, System.StringComparer.Ordinal)
+                .ThenBy(e => e.AttributeLocation.Span.Start)
+                .ToImmutableArray();
+
+            foreach (Diagnostic diagnostic in PrefixConflicts(endpoints))
+            {
+                output.ReportDiagnostic(diagnostic);
+            }
+
+            ImmutableArray<EndpointModel> minimal = endpoints.Where(e => e.Kind == EndpointKind.MinimalApi).ToImmutableArray();
+            if (minimal.Length > 0)
+            {
+                output.AddSource("CachedEndpoints.g.cs", EndpointEmitter.EmitMinimalApis(minimal));
+            }
+
+            ImmutableArray<EndpointModel> controllers = endpoints.Where(e => e.Kind == EndpointKind.Controller).ToImmutableArray();
+            if (controllers.Length > 0)
+            {
+                output.AddSource("CachedControllerActions.g.cs", EndpointEmitter.EmitControllers(controllers));
+            }
+        }
+
+        // Reads of one key prefix with different value types would deserialize each other's entries.
+        private static IEnumerable<Diagnostic> PrefixConflicts(ImmutableArray<EndpointModel> endpoints)
+        {
+            foreach (IGrouping<string, EndpointModel> group in endpoints.Where(e => e.Access != AccessKind.Write && e.Result.ValueTypeName is not null).GroupBy(e => e.KeyPrefixSource))
+            {
+                string[] types = group.Select(e => e.Result.ValueTypeName!).Distinct().ToArray();
+                if (types.Length < 2)
+                {
+                    continue;
+                }
+
+                foreach (EndpointModel endpoint in group)
+                {
+                    string other = types.First(t => t != endpoint.Result.ValueTypeName);
+                    yield return DiagnosticInfo.Create(DiagnosticDescriptors.PrefixWithDifferentTypes, endpoint.AttributeLocation, group.Key, endpoint.Result.ValueTypeName!, other).ToDiagnostic();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace Caching.Generator.Diagnostics
+{
+    /// <summary>Every diagnostic the Caching generator reports. IDs are stable; never reuse one.</summary>
+    internal static class DiagnosticDescriptors
+    {
+        private const string Category = "Caching";
+    
+
+        public static readonly DiagnosticDescriptor UnknownPlaceholder = Create(
+            "CACHE001",
+            "Placeholder names no handler parameter or member",
+            "'{{{0}}}' does not name {1}{2}",
+            DiagnosticSeverity.Error,
+            "Every {name} or {name.Member} in a [Cache] template must name a parameter of the handler (route, query, header or body) or a member of one.");
+
+        public static readonly DiagnosticDescriptor MalformedTemplate = Create(
+            "CACHE002",
+            "Malformed cache template",
+            "Template \"{0}\" is malformed: {1}",
+            DiagnosticSeverity.Error,
+            "Placeholders are written {name} or {name.Member}; write {{ and }} for literal braces.");
+
+        public static readonly DiagnosticDescriptor ResourceIdNotAParameter = Create(
+            "CACHE003",
+            "ResourceIdName names no parameter",
+            "ResourceIdName \"{0}\" names no parameter of the handler{1}",
+            DiagnosticSeverity.Error,
+            "ResourceIdName must be the name of a handler parameter (or a member path such as \"update.Id\").");
+
+        public static readonly DiagnosticDescriptor ResourceIdNotInferred = Create(
+            "CACHE004",
+            "Resource id cannot be inferred",
+            "The handler has no parameter named 'id' and none whose name ends in 'Id'; set ResourceIdName",
+            DiagnosticSeverity.Error,
+            "Without ResourceIdName the parameter named 'id' is used, else the only parameter whose name ends in 'Id'.");
+
+        public static readonly DiagnosticDescriptor ResourceIdAmbiguous = Create(
+            "CACHE005",
+            "Resource id is ambiguous",
+            "Several parameters could be the resource id ({0}); set ResourceIdName",
+            DiagnosticSeverity.Error,
+            "Without ResourceIdName the parameter named 'id' is used, else the only parameter whose name ends in 'Id'; the generator never guesses.");
+
+        public static readonly DiagnosticDescriptor GlobInKeyTemplate = Create(
+            "CACHE006",
+            "Glob character in a key template",
+            "'{0}' in \"{1}\" is a glob character, but this is a key, not a pattern; use PatternToInvalidateExtra for patterns",
+            DiagnosticSeverity.Error,
+            "Keys are exact; the characters * ? [ ] \\ only mean something in PatternToInvalidateExtra.");
+
+        public static readonly DiagnosticDescriptor InvalidationOnRead = Create(
+            "CACHE007",
+            "Invalidation settings on a read",
+            "{0} does nothing on a {1} endpoint: reads never invalidate",
+            DiagnosticSeverity.Warning,
+            "ToInvalidateExtra, PatternToInvalidateExtra, InvalidateTags, InvalidateNamespaces and WriteThrough apply to POST, PUT, PATCH and DELETE.");
+
+        public static readonly DiagnosticDescriptor UncachableResult = Create(
+            "CACHE008",
+            "The handler's result cannot be cached",
+            "A GET handler returning '{0}' has no value to cache; return the value, Ok<T> or Results<Ok<T>, ...>",
+            DiagnosticSeverity.Error,
+            "Cached GET handlers must return a value: T, Task<T>, ValueTask<T>, Ok<T>, Results<Ok<T>, ...>, ActionResult<T> or ObjectResult.");
+
+        public static readonly DiagnosticDescriptor NoInvariantText = Create(
+            "CACHE009",
+            "Placeholder value has no invariant text form",
+            "'{{{0}}}' is of type '{1}', which has no invariant text form; name a member of it instead, such as {{{0}.Id}}",
+            DiagnosticSeverity.Error,
+            "Placeholder values must be strings, numbers, bool, char, Guid, dates and times, enums, or types implementing IFormattable.");
+
+        public static readonly DiagnosticDescriptor NonPositiveExpiration = Create(
+            "CACHE010",
+            "Expiration must be positive",
+            "Expiration is {0} seconds; set a positive number of seconds",
+            DiagnosticSeverity.Error,
+            "Expiration is the time to live of an entry, in seconds.");
+
+        public static readonly DiagnosticDescriptor PrefixWithDifferentTypes = Create(
+            "CACHE011",
+            "One key prefix cached with different result types",
+            "Key prefix \"{0}\" is cached here as '{1}' and elsewhere as '{2}'; the endpoints would read each other's entries",
+            DiagnosticSeverity.Warning,
+            "Give endpoints that cache different types different key prefixes.");
+
+        public static readonly DiagnosticDescriptor NotAttached = Create(
+            "CACHE012",
+            "Caching is not applied",
+            "This [Cache] handler is not passed directly to a Map* call or declared as a controller action, so caching is not applied",
+            DiagnosticSeverity.Warning,
+            "The generator attaches caching where the handler is passed to MapGet/MapPost/MapPut/MapPatch/MapDelete/MapMethods, or on controller actions. A handler passed through a variable is not seen.");
+
+        public static readonly DiagnosticDescriptor AmbiguousTemplate = Create(
+            "CACHE013",
+            "Adjacent placeholders make keys ambiguous",
+            "'{{{0}}}' is followed by '{1}', which a value can also contain; separate placeholders with ':' or '_'",
+            DiagnosticSeverity.Warning,
+            "Values are encoded so that they never contain ':' or '_' (nor other punctuation); separating placeholders with one of them keeps keys unambiguous.");
+
+        private static readonly Dictionary<string, DiagnosticDescriptor> All = typeof(DiagnosticDescriptors)
+            .GetFields()
+            .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
+            .Select(f => (DiagnosticDescriptor)f.GetValue(null))
+            .ToDictionary(d => d.Id, StringComparer.Ordinal);
+
+        public static DiagnosticDescriptor ById(string id) => All[id];
+
+        private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, string description)
+            => new(id, title, message, Category, severity, isEnabledByDefault: true, description: description);
+    }
+}

@@ -1,0 +1,83 @@
+using System.Collections.Generic;
+using System.Linq;
+using Caching.Generator.Model;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Caching.Generator.Emit
+{
+    /// <summary>Writes the methods that format keys, patterns, tags and namespaces from a request's arguments.</summary>
+    internal sealed class TemplateEmitter
+    {
+        private readonly EndpointModel _endpoint;
+        private readonly string _contextType;
+
+        public TemplateEmitter(EndpointModel endpoint)
+        {
+            _endpoint = endpoint;
+            _contextType = endpoint.Kind == EndpointKind.MinimalApi
+                ? "global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext"
+                : "global::Microsoft.AspNetCore.Mvc.Filters.ActionExecutingContext";
+        }
+
+        /// <summary>An expression for the template's value: a string literal when constant, else a call to its method.</summary>
+        public string Expression(TemplateModel template, string methodName)
+            => template.IsConstant ? Literal(template.ConstantValue) : methodName + "(context)";
+
+        /// <summary>Writes the method that formats a non-constant template.</summary>
+        public void WriteMethod(CodeWriter writer, TemplateModel template, string methodName, bool pattern, string what)
+        {
+            if (template.IsConstant)
+            {
+                return;
+            }
+
+            writer.Line();
+            writer.Line("// " + what + " \"" + template.Source + "\"");
+            writer.Open("private static string " + methodName + "(" + _contextType + " context)");
+            foreach (int index in template.Parts.Where(p => !p.IsLiteral).Select(p => p.ParameterIndex).Distinct())
+            {
+                ParameterModel parameter = _endpoint.Parameters[index];
+                writer.Line("var " + LocalName(parameter) + " = " + ReadArgument(parameter) + ";");
+            }
+
+            int capacity = template.Parts.Sum(p => p.IsLiteral ? p.Literal.Length : 16);
+            writer.Line("var keyBuilder = new global::Caching.Keys.KeyBuilder(" + capacity + ");");
+            foreach (TemplatePart part in template.Parts)
+            {
+                if (part.IsLiteral)
+                {
+                    writer.Line("keyBuilder.AppendLiteral(" + Literal(part.Literal) + ");");
+                }
+                else
+                {
+                    string value = LocalName(_endpoint.Parameters[part.ParameterIndex]) + part.MemberAccess;
+                    writer.Line("keyBuilder." + (pattern ? "AppendPatternValue" : "AppendValue") + "(" + value + ");");
+                }
+            }
+
+            writer.Line("return keyBuilder.ToStringAndClear();");
+            writer.Close();
+        }
+
+        public static string Literal(string value) => SymbolDisplay.FormatLiteral(value, quote: true);
+
+        public static string ArrayOrNull(IReadOnlyList<string> expressions)
+            => expressions.Count == 0 ? "null" : "[" + string.Join(", ", expressions) + "]";
+
+        private string ReadArgument(ParameterModel parameter)
+            => _endpoint.Kind == EndpointKind.MinimalApi
+                ? "context.GetArgument<" + parameter.TypeName + ">(" + parameter.Index + ")"
+                : "global::Caching.AspNetCore.ActionArguments.Get<" + parameter.TypeName + ">(context, " + Literal(parameter.Name) + ")";
+
+        private static string LocalName(ParameterModel parameter)
+        {
+            string name = parameter.Name;
+            if (name is "context" or "keyBuilder" or "next" or "cache")
+            {
+                return name + "Value";
+            }
+
+            return SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+        }
+    }
+}

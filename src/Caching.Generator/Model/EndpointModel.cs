@@ -1,0 +1,88 @@
+namespace Caching.Generator.Model
+{
+    /// <summary>How an endpoint is reached.</summary>
+    internal enum EndpointKind
+    {
+        /// <summary>A minimal-API Map* call, intercepted.</summary>
+        MinimalApi,
+
+        /// <summary>A controller action, filtered.</summary>
+        Controller,
+    }
+
+    /// <summary>Whether requests read the cache or invalidate it.</summary>
+    internal enum AccessKind
+    {
+        /// <summary>GET or HEAD: read-through.</summary>
+        Read,
+
+        /// <summary>POST, PUT, PATCH or DELETE: invalidate after success.</summary>
+        Write,
+
+        /// <summary>MapMethods with methods not known at build time: decided per request.</summary>
+        ByRequestMethod,
+    }
+
+    /// <summary>One handler parameter: what generated code needs to read it.</summary>
+    internal sealed record ParameterModel(string Name, int Index, string TypeName);
+
+    /// <summary>One part of a key template: literal text, or a value read from an argument.</summary>
+    /// <param name="Literal">The literal text, when <paramref name="ParameterIndex"/> is -1.</param>
+    /// <param name="ParameterIndex">The handler parameter the value comes from.</param>
+    /// <param name="MemberAccess">The member path after the parameter, such as "?.CategoryId", as C#.</param>
+    internal sealed record TemplatePart(string Literal, int ParameterIndex, string MemberAccess)
+    {
+        public bool IsLiteral => ParameterIndex < 0;
+    }
+
+    /// <summary>A bound key, pattern, tag or namespace template.</summary>
+    internal sealed record TemplateModel(string Source, EquatableArray<TemplatePart> Parts)
+    {
+        public bool IsConstant => Parts.Count == 0 || (Parts.Count == 1 && Parts[0].IsLiteral);
+
+        public string ConstantValue => Parts.Count == 0 ? string.Empty : Parts[0].Literal;
+    }
+
+    /// <summary>The value a handler returns, as far as caching is concerned.</summary>
+    /// <param name="ValueTypeName">Fully qualified type of the cached value, or null when there is none.</param>
+    /// <param name="WritesText">Whether the value is a string written as text/plain.</param>
+    internal sealed record ResultModel(string? ValueTypeName, bool WritesText);
+
+    /// <summary>Everything the emitter needs for one cached endpoint; compares by value.</summary>
+    internal sealed record EndpointModel(
+        EndpointKind Kind,
+        AccessKind Access,
+        string AttributeText,
+        LocationInfo AttributeLocation,
+        string Description,
+        InterceptionModel? Interception,
+        ControllerActionModel? Action,
+        EquatableArray<ParameterModel> Parameters,
+        string KeyPrefixSource,
+        TemplateModel OwnKey,
+        EquatableArray<TemplateModel> ExtraKeys,
+        EquatableArray<TemplateModel> Patterns,
+        EquatableArray<TemplateModel> Tags,
+        EquatableArray<TemplateModel> InvalidateTags,
+        TemplateModel? Namespace,
+        EquatableArray<TemplateModel> InvalidateNamespaces,
+        int Expiration,
+        bool WriteThrough,
+        ResultModel Result);
+
+    /// <summary>The Map* call to intercept and the signature of the method it binds to.</summary>
+    internal sealed record InterceptionModel(
+        int LocationVersion,
+        string LocationData,
+        string LocationDisplay,
+        string MethodName,
+        string ContainingTypeName,
+        string ReturnTypeName,
+        EquatableArray<string> ParameterTypeNames);
+
+    /// <summary>The controller action to attach a filter to.</summary>
+    internal sealed record ControllerActionModel(string ControllerTypeName, string MethodName, EquatableArray<string> ParameterTypeNames);
+
+    /// <summary>The parse result of one candidate: a model to emit (when valid) and its diagnostics.</summary>
+    internal sealed record ParseResult(EndpointModel? Endpoint, EquatableArray<DiagnosticInfo> Diagnostics);
+}

@@ -1,0 +1,182 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Caching.Generator.Diagnostics;
+using Caching.Generator.Model;
+using Microsoft.CodeAnalysis;
+
+namespace Caching.Generator.Parsing
+{
+    /// <summary>Turns a [Cache] attribute on a handler into an <see cref="EndpointModel"/>, or into diagnostics.</summary>
+    internal static class EndpointFactory
+    {
+        public static ParseResult Create(
+            AttributeReader attribute,
+            IMethodSymbol handler,
+            EndpointKind kind,
+            AccessKind access,
+            string verb,
+            string description,
+            InterceptionModel? interception,
+            ControllerActionModel? action,
+            Compilation compilation)
+        {
+            var diagnostics = new List<DiagnosticInfo>();
+            LocationInfo attributeLocation = LocationInfo.From(attribute.Syntax.SyntaxTree, attribute.Syntax.Span);
+            ImmutableArray<BindableParameter> parameters = handler.Parameters
+                .Select(p => new BindableParameter(p.Name, p.Ordinal, p.Type))
+                .ToImmutableArray();
+            var binder = new TemplateBinder(parameters, diagnostics);
+
+            if (attribute.Expiration <= 0)
+            {
+                LocationInfo where = attribute.ExpirationNode is null ? attributeLocation : LocationInfo.From(attribute.ExpirationNode.SyntaxTree, attribute.ExpirationNode.Span);
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NonPositiveExpiration, where, attribute.Expiration.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+
+            if (access == AccessKind.Read)
+            {
+                foreach (string setting in attribute.WriteOnlySettings())
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidationOnRead, attributeLocation, setting, verb));
+                }
+            }
+
+            ResultModel result = ResultAnalyzer.Analyze(handler.ReturnType, kind, compilation);
+            if (access == AccessKind.Read && result.ValueTypeName is null)
+            {
+                LocationInfo where = LocationInfo.From(handler.Locations.FirstOrDefault()) ?? attributeLocation;
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UncachableResult, where, handler.ReturnType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
+            }
+
+            TemplateModel? ownKey = BindOwnKey(attribute, parameters, binder, diagnostics, attributeLocation);
+            EquatableArray<TemplateModel> extraKeys = BindAll(binder, attribute.ToInvalidateExtra, TemplateKind.Key);
+            EquatableArray<TemplateModel> patterns = BindAll(binder, attribute.PatternToInvalidateExtra, TemplateKind.Pattern);
+            EquatableArray<TemplateModel> tags = BindAll(binder, attribute.Tags, TemplateKind.Name);
+            EquatableArray<TemplateModel> invalidateTags = BindAll(binder, attribute.InvalidateTags, TemplateKind.Name);
+            EquatableArray<TemplateModel> invalidateNamespaces = BindAll(binder, attribute.InvalidateNamespaces, TemplateKind.Name);
+            TemplateModel? space = attribute.Namespace is null ? null : binder.Bind(attribute.Namespace.Value, attribute.Namespace.Map, TemplateKind.Name);
+
+            bool hasErrors = diagnostics.Any(d => DiagnosticDescriptors.ById(d.DescriptorId).DefaultSeverity == DiagnosticSeverity.Error);
+            if (hasErrors || ownKey is null)
+            {
+                return new ParseResult(null, diagnostics.ToEquatableArray());
+            }
+
+            var model = new EndpointModel(
+                kind,
+                access,
+                AttributeText(attribute),
+                attributeLocation,
+                description,
+                interception,
+                action,
+                handler.Parameters.Select(p => new ParameterModel(p.Name, p.Ordinal, TypeNames.FullyQualifiedWithNullability(p.Type))).ToEquatableArray(),
+                attribute.KeyPrefix!.Value,
+                ownKey,
+                extraKeys,
+                patterns,
+                tags,
+                invalidateTags,
+                space,
+                invalidateNamespaces,
+                attribute.Expiration,
+                attribute.WriteThrough,
+                result);
+            return new ParseResult(model, diagnostics.ToEquatableArray());
+        }
+
+        private static TemplateModel? BindOwnKey(AttributeReader attribute, ImmutableArray<BindableParameter> parameters, TemplateBinder binder, List<DiagnosticInfo> diagnostics, LocationInfo attributeLocation)
+        {
+            AttributeString? prefix = attribute.KeyPrefix;
+            if (prefix is null || prefix.Value.Length == 0)
+            {
+                LocationInfo where = prefix is null ? attributeLocation : prefix.Map.Whole;
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MalformedTemplate, where, prefix?.Value ?? string.Empty, "the key prefix is empty; name what is cached, such as \"post\""));
+                return null;
+            }
+
+            TemplateModel? prefixModel = binder.Bind(prefix.Value, prefix.Map, TemplateKind.Key);
+            TemplatePart? id = BindResourceId(attribute, parameters, binder, diagnostics, attributeLocation);
+            if (prefixModel is null || id is null)
+            {
+                return null;
+            }
+
+            var parts = new List<TemplatePart>(prefixModel.Parts);
+            if (parts.Count > 0 && parts[parts.Count - 1].IsLiteral)
+            {
+                TemplatePart last = parts[parts.Count - 1];
+                parts[parts.Count - 1] = last with { Literal = last.Literal + ":" };
+            }
+            else
+            {
+                parts.Add(new TemplatePart(":", -1, string.Empty));
+            }
+
+            parts.Add(id);
+            return new TemplateModel(prefix.Value + ":{" + (attribute.ResourceIdName?.Value ?? parameters[id.ParameterIndex].Name) + "}", parts.ToEquatableArray());
+        }
+
+        private static TemplatePart? BindResourceId(AttributeReader attribute, ImmutableArray<BindableParameter> parameters, TemplateBinder binder, List<DiagnosticInfo> diagnostics, LocationInfo attributeLocation)
+        {
+            AttributeString? named = attribute.ResourceIdName;
+            if (named is not null)
+            {
+                string root = named.Value.Split('.')[0];
+                if (!parameters.Any(p => p.Name == root))
+                {
+                    string suggestion = TemplateBinder.Suggest(root, parameters.Select(p => p.Name));
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ResourceIdNotAParameter, named.Map.Locate(0, named.Value.Length), named.Value, suggestion));
+                    return null;
+                }
+
+                return binder.BindPath(named.Value, 0, named.Map);
+            }
+
+            BindableParameter? id = parameters.FirstOrDefault(p => p.Name == "id");
+            if (id is null)
+            {
+                BindableParameter[] candidates = parameters.Where(p => p.Name.Length > 2 && p.Name.EndsWith("Id", System.StringComparison.Ordinal)).ToArray();
+                if (candidates.Length == 0)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ResourceIdNotInferred, attributeLocation));
+                    return null;
+                }
+
+                if (candidates.Length > 1)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ResourceIdAmbiguous, attributeLocation, string.Join(", ", candidates.Select(c => c.Name))));
+                    return null;
+                }
+
+                id = candidates[0];
+            }
+
+            var map = StringLiteralMap.For(attribute.Syntax, id.Name);
+            return binder.BindPath(id.Name, 0, map);
+        }
+
+        private static EquatableArray<TemplateModel> BindAll(TemplateBinder binder, List<AttributeString> templates, TemplateKind kind)
+        {
+            var models = new List<TemplateModel>(templates.Count);
+            foreach (AttributeString template in templates)
+            {
+                TemplateModel? model = binder.Bind(template.Value, template.Map, kind);
+                if (model is not null)
+                {
+                    models.Add(model);
+                }
+            }
+
+            return models.ToEquatableArray();
+        }
+
+        private static string AttributeText(AttributeReader attribute)
+        {
+            // One line, as written, for the comment above the generated code.
+            string text = string.Join(" ", attribute.Syntax.ToString().Split(new[] { '\r', '\n' }, System.StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
+            return "[" + text + "]";
+        }
+    }
+}

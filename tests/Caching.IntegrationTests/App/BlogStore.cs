@@ -1,0 +1,23 @@
+using System.Collections.Concurrent;
+
+namespace Caching.IntegrationTests.App;
+
+public sealed record Post(int Id, int AuthorId, int CategoryId, string Title);
+
+public sealed record PostUpdate(int CategoryId, string Title);
+
+public sealed record Profile(string Name, string Bio);
+
+/// <summary>The "database" of the test app; counts how often handlers really ran.</summary>
+public sealed class BlogStore
+{
+    private readonly ConcurrentDictionary<string, int> _calls = new();
+
+    public ConcurrentDictionary<int, Post> Posts { get; } = new(Enumerable.Range(1, 50).Select(i => KeyValuePair.Create(i, new Post(i, (i % 5) + 1, (i % 3) + 1, $"Post {i}"))));
+
+    public ConcurrentDictionary<string, Profile> Profiles { get; } = new();
+
+    public int Calls(string handler) => _calls.GetValueOrDefault(handler);
+
+    public void Count(string handler) => _calls.AddOrUpdate(handler, 1, (_, n) => n + 1);
+}

@@ -1,0 +1,122 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Caching.IntegrationTests.App;
+
+/// <summary>The endpoints under test: each cached one has an uncached twin under /raw for byte comparison.</summary>
+public static class TestEndpoints
+{
+    public static void Map(WebApplication app)
+    {
+        // Read-through with a plain Task<T> result.
+        app.MapGet("/posts/{id}", [Cache("post", ResourceIdName = "id", Expiration = 1800)]
+            async (int id, BlogStore db) =>
+            {
+                db.Count("GetPost");
+                await Task.Yield();
+                return db.Posts.TryGetValue(id, out Post? post) ? post : null;
+            });
+        app.MapGet("/raw/posts/{id}", async (int id, BlogStore db) =>
+        {
+            await Task.Yield();
+            return db.Posts.TryGetValue(id, out Post? post) ? post : null;
+        });
+
+        // Write: own key, extra keys (one from a body member), a pattern; nothing when the handler fails.
+        app.MapPut("/posts/{id}", [Cache("post", ResourceIdName = "id",
+            ToInvalidateExtra = ["user_posts:{userId}", "category_posts:{update.CategoryId}", "recent_posts:global"],
+            PatternToInvalidateExtra = ["user_{userId}_posts:*"])]
+            (int id, int userId, PostUpdate update, BlogStore db) =>
+            {
+                db.Count("PutPost");
+                if (!db.Posts.TryGetValue(id, out Post? post))
+                {
+                    return Results.NotFound();
+                }
+
+                if (update.Title == "boom")
+                {
+                    throw new InvalidOperationException("handler failed");
+                }
+
+                db.Posts[id] = post with { CategoryId = update.CategoryId, Title = update.Title };
+                return Results.Ok(db.Posts[id]);
+            });
+
+        // Prefix template with a string route value; Results<Ok<T>, NotFound>.
+        app.MapGet("/users/{name}/posts", [Cache("user_{name}_posts", ResourceIdName = "page")]
+            Results<Ok<string[]>, NotFound> (string name, int page, BlogStore db) =>
+            {
+                db.Count("UserPosts");
+                return page < 0 ? TypedResults.NotFound() : TypedResults.Ok(new[] { $"{name} page {page}" });
+            });
+        app.MapGet("/raw/users/{name}/posts", Results<Ok<string[]>, NotFound> (string name, int page) =>
+            page < 0 ? TypedResults.NotFound() : TypedResults.Ok(new[] { $"{name} page {page}" }));
+
+        // Pattern invalidation driven by a hostile-able string value.
+        app.MapDelete("/users/{name}/posts", [Cache("user_posts", ResourceIdName = "name",
+            PatternToInvalidateExtra = ["user_{name}_posts:*"])]
+            (string name, BlogStore db) =>
+            {
+                db.Count("DeleteUserPosts");
+                return TypedResults.NoContent();
+            });
+
+        // A method group whose method carries [Cache]; ValueTask<Ok<T>>.
+        app.MapGet("/profiles/{userId}", GetProfile);
+        app.MapPut("/profiles/{userId}", UpdateProfile);
+
+        // A string result is written as text/plain.
+        app.MapGet("/greetings/{id}", [Cache("greeting")] (int id, BlogStore db) =>
+        {
+            db.Count("Greeting");
+            return $"hello {id}";
+        });
+        app.MapGet("/raw/greetings/{id}", (int id) => $"hello {id}");
+
+        // Tags and namespaces.
+        app.MapGet("/products/{id}", [Cache("product", Tags = ["products", "category:{category}"], Namespace = "shop:{shop}")]
+            (int id, string category, string shop, BlogStore db) =>
+            {
+                db.Count("Product");
+                return new { id, category, shop };
+            });
+        app.MapPost("/categories/{category}/refresh", [Cache("category", ResourceIdName = "category", InvalidateTags = ["category:{category}"])]
+            (string category) => TypedResults.NoContent());
+        app.MapPost("/shops/{shop}/refresh", [Cache("shop", ResourceIdName = "shop", InvalidateNamespaces = ["shop:{shop}"])]
+            (string shop) => TypedResults.NoContent());
+
+        // MapMethods with GET and HEAD.
+        app.MapMethods("/headlines/{id}", ["GET", "HEAD"], [Cache("headline")] (int id, BlogStore db) =>
+        {
+            db.Count("Headline");
+            return new { id, text = "headline" };
+        });
+
+        // Write-through: the PUT's result becomes the cached value.
+        app.MapGet("/notes/{id}", [Cache("note")] (int id, BlogStore db) =>
+        {
+            db.Count("GetNote");
+            return new Note(id, "original");
+        });
+        app.MapPut("/notes/{id}", [Cache("note", WriteThrough = true)] (int id, Note note) => TypedResults.Ok(note with { Id = id }));
+    }
+
+    [Cache("profile", Expiration = 3600)]
+    private static async ValueTask<Ok<Profile>> GetProfile(string userId, BlogStore db)
+    {
+        db.Count("GetProfile");
+        await Task.Yield();
+        return TypedResults.Ok(db.Profiles.GetValueOrDefault(userId) ?? new Profile(userId, "no bio"));
+    }
+
+    [Cache("profile")]
+    private static IResult UpdateProfile(string userId, Profile profile, BlogStore db)
+    {
+        db.Profiles[userId] = profile;
+        return Results.NoContent();
+    }
+}
+
+public sealed record Note(int Id, string Text);
