@@ -67,6 +67,10 @@ public static class TestEndpoints
         app.MapGet("/profiles/{userId}", GetProfile);
         app.MapPut("/profiles/{userId}", UpdateProfile);
 
+        // A body member in a pattern: a hostile search text stays literal.
+        app.MapPost("/search/refresh", [Cache("search", ResourceIdName = "request.Query", PatternToInvalidateExtra = ["search_{request.Query}:*"])]
+            (SearchRefresh request) => TypedResults.NoContent());
+
         // A string result is written as text/plain.
         app.MapGet("/greetings/{id}", [Cache("greeting")] (int id, BlogStore db) =>
         {
@@ -120,3 +124,5 @@ public static class TestEndpoints
 }
 
 public sealed record Note(int Id, string Text);
+
+public sealed record SearchRefresh(string Query);

@@ -1,0 +1,266 @@
+using System.Net;
+using System.Net.Http.Json;
+using Caching.IntegrationTests.App;
+using Caching.IntegrationTests.Infrastructure;
+using Caching.Keys;
+
+namespace Caching.IntegrationTests;
+
+/// <summary>The generated interceptors and filters, served over HTTP, against both stores.</summary>
+public abstract class EndpointCachingTests : IAsyncLifetime
+{
+    private TestAppHost _host = null!;
+
+    protected abstract bool UseRedis { get; }
+
+    private HttpClient Client => _host.Client;
+
+    public async Task InitializeAsync() => _host = await TestAppHost.StartAsync(UseRedis);
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task Get_twice_runs_the_handler_once_and_stores_post_5_with_its_ttl()
+    {
+        HttpResponseMessage miss = await Client.GetAsync("/posts/5");
+        HttpResponseMessage hit = await Client.GetAsync("/posts/5");
+
+        Assert.Equal(1, _host.Db.Calls("GetPost"));
+        Assert.Equal("MISS", miss.Headers.GetValues("X-Cache").Single());
+        Assert.Equal("HIT", hit.Headers.GetValues("X-Cache").Single());
+        TimeSpan? ttl = await _host.Store.GetTimeToLiveAsync("post:5");
+        Assert.NotNull(ttl);
+        Assert.InRange(ttl.Value, TimeSpan.FromSeconds(1790), TimeSpan.FromSeconds(1800));
+    }
+
+    [Theory]
+    [InlineData("/posts/5", "/raw/posts/5")]
+    [InlineData("/users/ann/posts?page=2", "/raw/users/ann/posts?page=2")]
+    [InlineData("/greetings/3", "/raw/greetings/3")]
+    [InlineData("/api/posts/7", "/api/posts/raw/7")]
+    public async Task Hit_and_miss_are_byte_identical_to_the_uncached_handler(string cached, string uncached)
+    {
+        HttpResponseMessage reference = await Client.GetAsync(uncached);
+        HttpResponseMessage miss = await Client.GetAsync(cached);
+        HttpResponseMessage hit = await Client.GetAsync(cached);
+
+        Assert.Equal("HIT", hit.Headers.GetValues("X-Cache").Single());
+        byte[] expected = await reference.Content.ReadAsByteArrayAsync();
+        foreach (HttpResponseMessage response in new[] { miss, hit })
+        {
+            Assert.Equal(reference.StatusCode, response.StatusCode);
+            Assert.Equal(reference.Content.Headers.ContentType?.ToString(), response.Content.Headers.ContentType?.ToString());
+            Assert.Equal(expected, await response.Content.ReadAsByteArrayAsync());
+        }
+    }
+
+    [Fact]
+    public async Task A_put_removes_its_own_key_the_extra_keys_and_the_pattern_matches_and_nothing_else()
+    {
+        await SeedAsync(
+            "post:5", "post:6", "user_posts:7", "user_posts:8", "category_posts:3", "category_posts:2", "recent_posts:global",
+            "user_7_posts:page_1", "user_7_posts:page_2", "user_77_posts:page_1", "user_8_posts:page_1");
+
+        HttpResponseMessage response = await Client.PutAsJsonAsync("/posts/5?userId=7", new PostUpdate(3, "new title"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(
+            new[] { "category_posts:2", "post:6", "user_77_posts:page_1", "user_8_posts:page_1", "user_posts:8" },
+            (await _host.AllKeysAsync()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_read_after_a_write_returns_the_new_data()
+    {
+        await Client.GetAsync("/posts/9");
+        await Client.PutAsJsonAsync("/posts/9?userId=1", new PostUpdate(2, "fresh"));
+
+        Post? post = await Client.GetFromJsonAsync<Post>("/posts/9");
+
+        Assert.Equal("fresh", post!.Title);
+        Assert.Equal(2, _host.Db.Calls("GetPost"));
+    }
+
+    [Fact]
+    public async Task A_failed_write_invalidates_nothing()
+    {
+        await SeedAsync("post:5", "post:999", "user_posts:7", "recent_posts:global", "user_7_posts:page_1");
+
+        HttpResponseMessage notFound = await Client.PutAsJsonAsync("/posts/999?userId=7", new PostUpdate(3, "x"));
+        HttpResponseMessage failed = await Client.PutAsJsonAsync("/posts/5?userId=7", new PostUpdate(3, "boom"));
+        HttpResponseMessage badBody = await Client.PutAsync("/posts/5?userId=7", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
+        Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, badBody.StatusCode);
+        Assert.Equal(5, (await _host.AllKeysAsync()).Count);
+    }
+
+    [Theory]
+    [InlineData("*")]
+    [InlineData("a*")]
+    [InlineData("?")]
+    [InlineData("[x]")]
+    [InlineData("\\")]
+    public async Task Injection_values_in_the_route_delete_nothing_beyond_their_own_keys(string hostile)
+    {
+        string[] names = ["a", "ab", "abc", "x", "*", "a*", "?", "[x]", "\\", "b"];
+        foreach (string name in names)
+        {
+            await Client.GetAsync($"/users/{Uri.EscapeDataString(name)}/posts?page=1");
+            await Client.GetAsync($"/users/{Uri.EscapeDataString(name)}/posts?page=2");
+        }
+
+        Assert.Equal(names.Length * 2, (await _host.AllKeysAsync()).Count);
+
+        HttpResponseMessage response = await Client.DeleteAsync($"/users/{Uri.EscapeDataString(hostile)}/posts");
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        HashSet<string> left = await _host.AllKeysAsync();
+        Assert.Equal((names.Length - 1) * 2, left.Count);
+        Assert.DoesNotContain(CacheKey.Format($"user_{hostile}_posts:{1}"), left);
+        Assert.Contains(CacheKey.Format($"user_{"a"}_posts:{1}"), left);
+    }
+
+    [Theory]
+    [InlineData("*")]
+    [InlineData("a*")]
+    [InlineData("?")]
+    [InlineData("[x]")]
+    [InlineData("\\")]
+    public async Task Injection_values_in_the_body_delete_nothing_beyond_their_own_keys(string hostile)
+    {
+        string[] queries = ["a", "ab", "abc", "x", "*", "a*", "?", "[x]", "\\", "b"];
+        foreach (string query in queries)
+        {
+            await SeedAsync(CacheKey.Format($"search_{query}:{1}"), CacheKey.Format($"search_{query}:{2}"));
+        }
+
+        HttpResponseMessage response = await Client.PostAsJsonAsync("/search/refresh", new SearchRefresh(hostile));
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        HashSet<string> left = await _host.AllKeysAsync();
+        Assert.Equal((queries.Length - 1) * 2, left.Count);
+        Assert.DoesNotContain(CacheKey.Format($"search_{hostile}:{1}"), left);
+    }
+
+    [Fact]
+    public async Task A_method_group_handler_is_cached_and_invalidated()
+    {
+        Profile? first = await Client.GetFromJsonAsync<Profile>("/profiles/u1");
+        await Client.GetFromJsonAsync<Profile>("/profiles/u1");
+        Assert.Equal(1, _host.Db.Calls("GetProfile"));
+        Assert.Equal("no bio", first!.Bio);
+
+        await Client.PutAsJsonAsync("/profiles/u1", new Profile("u1", "new bio"));
+        Profile? after = await Client.GetFromJsonAsync<Profile>("/profiles/u1");
+
+        Assert.Equal("new bio", after!.Bio);
+        Assert.Equal(2, _host.Db.Calls("GetProfile"));
+    }
+
+    [Fact]
+    public async Task A_not_found_result_is_not_cached()
+    {
+        HttpResponseMessage first = await Client.GetAsync("/users/ann/posts?page=-1");
+        HttpResponseMessage second = await Client.GetAsync("/users/ann/posts?page=-1");
+
+        Assert.Equal(HttpStatusCode.NotFound, first.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, second.StatusCode);
+        Assert.Equal(2, _host.Db.Calls("UserPosts"));
+        Assert.Empty(await _host.AllKeysAsync());
+    }
+
+    [Fact]
+    public async Task Tags_and_namespaces_invalidate_their_entries()
+    {
+        await Client.GetAsync("/products/1?category=books&shop=s1");
+        await Client.GetAsync("/products/2?category=games&shop=s1");
+        await Client.GetAsync("/products/3?category=books&shop=s2");
+        Assert.Equal(3, _host.Db.Calls("Product"));
+
+        await Client.PostAsync("/categories/books/refresh", null);
+        await Client.GetAsync("/products/1?category=books&shop=s1");
+        await Client.GetAsync("/products/2?category=games&shop=s1");
+        await Client.GetAsync("/products/3?category=books&shop=s2");
+        Assert.Equal(5, _host.Db.Calls("Product"));
+
+        await Client.PostAsync("/shops/s1/refresh", null);
+        await Client.GetAsync("/products/1?category=books&shop=s1");
+        await Client.GetAsync("/products/2?category=games&shop=s1");
+        await Client.GetAsync("/products/3?category=books&shop=s2");
+        Assert.Equal(7, _host.Db.Calls("Product"));
+    }
+
+    [Fact]
+    public async Task Map_methods_with_get_and_head_reads_through()
+    {
+        HttpResponseMessage get = await Client.GetAsync("/headlines/1");
+        HttpResponseMessage head = await Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/headlines/1"));
+
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal("HIT", head.Headers.GetValues("X-Cache").Single());
+        Assert.Equal(1, _host.Db.Calls("Headline"));
+        Assert.Equal("{\"id\":1,\"text\":\"headline\"}", await get.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Write_through_stores_the_result_so_the_next_read_is_a_fresh_hit()
+    {
+        await Client.GetAsync("/notes/4");
+        await Client.PutAsJsonAsync("/notes/4", new Note(0, "updated"));
+        HttpResponseMessage read = await Client.GetAsync("/notes/4");
+
+        Assert.Equal("HIT", read.Headers.GetValues("X-Cache").Single());
+        Assert.Equal("updated", (await read.Content.ReadFromJsonAsync<Note>())!.Text);
+        Assert.Equal(1, _host.Db.Calls("GetNote"));
+    }
+
+    [Fact]
+    public async Task Controller_actions_are_cached_and_invalidated()
+    {
+        await Client.GetAsync("/api/posts/3");
+        HttpResponseMessage hit = await Client.GetAsync("/api/posts/3");
+        Assert.Equal("HIT", hit.Headers.GetValues("X-Cache").Single());
+        Assert.Equal(1, _host.Db.Calls("ApiGetPost"));
+        Assert.Contains("api_post:3", await _host.AllKeysAsync());
+        await SeedAsync("api_user_posts:2", "api_user_posts:9");
+
+        HttpResponseMessage put = await Client.PutAsJsonAsync("/api/posts/3", new PostUpdate(2, "via controller"));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal(["api_user_posts:9"], (await _host.AllKeysAsync()).ToArray());
+
+        Post? post = await Client.GetFromJsonAsync<Post>("/api/posts/3");
+        Assert.Equal("via controller", post!.Title);
+        Assert.Equal(2, _host.Db.Calls("ApiGetPost"));
+    }
+
+    [Fact]
+    public async Task A_controller_not_found_is_not_cached()
+    {
+        HttpResponseMessage response = await Client.GetAsync("/api/posts/999");
+        await Client.GetAsync("/api/posts/999");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal(2, _host.Db.Calls("ApiGetPost"));
+        Assert.Empty(await _host.AllKeysAsync());
+    }
+
+    private async Task SeedAsync(params string[] keys)
+    {
+        foreach (string key in keys)
+        {
+            await _host.Store.SetAsync(key, "{}"u8.ToArray(), TimeSpan.FromMinutes(5));
+        }
+    }
+}
+
+public sealed class EmbeddedStoreEndpointTests : EndpointCachingTests
+{
+    protected override bool UseRedis => false;
+}
+
+public sealed class RedisStoreEndpointTests : EndpointCachingTests
+{
+    protected override bool UseRedis => true;
+}
