@@ -1,0 +1,53 @@
+using System.Collections.Immutable;
+using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Caching.Generator.Tests;
+
+/// <summary>Runs the generator over source text, compiled against the real ASP.NET Core and Caching assemblies.</summary>
+public static partial class GeneratorHarness
+{
+    private static readonly ImmutableArray<MetadataReference> References = LoadReferences();
+
+    public static CSharpParseOptions ParseOptions { get; } = new CSharpParseOptions(LanguageVersion.Preview)
+        .WithFeatures([new KeyValuePair<string, string>("InterceptorsNamespaces", "Caching.Generated")]);
+
+    public static CSharpCompilation Compile(params string[] sources)
+    {
+        return CSharpCompilation.Create(
+            "TestApp",
+            sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"/src/File{i}.cs")),
+            References,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+    }
+
+    public static GeneratorDriver CreateDriver() => CSharpGeneratorDriver.Create(
+        [new CacheGenerator().AsSourceGenerator()],
+        parseOptions: ParseOptions,
+        driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+
+    /// <summary>Runs the generator; returns its result and the diagnostics of the compilation with the generated code.</summary>
+    public static (GeneratorRunResult Run, ImmutableArray<Diagnostic> CompilationDiagnostics) Run(params string[] sources)
+    {
+        CSharpCompilation compilation = Compile(sources);
+        GeneratorDriver driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out _);
+        GeneratorRunResult run = driver.GetRunResult().Results.Single();
+        return (run, output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray());
+    }
+
+    /// <summary>The generated text with the interceptable-location data (a checksum of the file) scrubbed.</summary>
+    public static string Scrub(string generated) => LocationData().Replace(generated, "InterceptsLocation(1, \"(scrubbed)\")");
+
+    [GeneratedRegex("InterceptsLocation\\(1, \"[^\"]+\"\\)")]
+    private static partial Regex LocationData();
+
+    private static ImmutableArray<MetadataReference> LoadReferences()
+    {
+        string trusted = (string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!;
+        var paths = trusted.Split(Path.PathSeparator).ToList();
+        paths.Add(typeof(CacheAttribute).Assembly.Location);
+        paths.Add(typeof(global::Caching.AspNetCore.EndpointCacheRuntime).Assembly.Location);
+        return paths.Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToImmutableArray();
+    }
+}
