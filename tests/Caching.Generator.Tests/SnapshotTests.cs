@@ -92,6 +92,23 @@ public sealed class SnapshotTests
         }
         """);
 
+    [Fact]
+    public void Generated_code_uses_no_reflection()
+    {
+        string[] banned = ["GetCustomAttribute", "MethodInfo", ".Invoke(", "GetValue(", "Activator", "Expression.", ".Compile(", "GetType(", "System.Reflection"];
+        string directory = Path.Combine(Path.GetDirectoryName(ThisFile())!, "Snapshots");
+        string[] baselines = Directory.GetFiles(directory, "*.verified.cs");
+
+        Assert.Equal(3, baselines.Length);
+        foreach (string baseline in baselines)
+        {
+            string text = File.ReadAllText(baseline);
+            Assert.All(banned, api => Assert.DoesNotContain(api, text));
+        }
+    }
+
+    private static string ThisFile([CallerFilePath] string path = "") => path;
+
     private static Task Verify(string source, [CallerMemberName] string name = "", [CallerFilePath] string testFile = "")
     {
         (GeneratorRunResult run, var diagnostics) = GeneratorHarness.Run(source);

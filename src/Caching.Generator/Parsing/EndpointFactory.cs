@@ -45,7 +45,7 @@ namespace Caching.Generator.Parsing
             ResultModel result = ResultAnalyzer.Analyze(handler.ReturnType, kind, compilation);
             if (access == AccessKind.Read && result.ValueTypeName is null)
             {
-                LocationInfo where = LocationInfo.From(handler.Locations.FirstOrDefault()) ?? attributeLocation;
+                LocationInfo where = ReturnTypeLocation(handler) ?? attributeLocation;
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UncachableResult, where, handler.ReturnType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
             }
 
@@ -84,6 +84,21 @@ namespace Caching.Generator.Parsing
                 attribute.WriteThrough,
                 result);
             return new ParseResult(model, diagnostics.ToEquatableArray());
+        }
+
+        // The return type as written, or the lambda's arrow when it has none.
+        private static LocationInfo? ReturnTypeLocation(IMethodSymbol handler)
+        {
+            SyntaxNode? syntax = handler.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax();
+            Microsoft.CodeAnalysis.Text.TextSpan? span = syntax switch
+            {
+                Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax method => method.ReturnType.Span,
+                Microsoft.CodeAnalysis.CSharp.Syntax.LocalFunctionStatementSyntax local => local.ReturnType.Span,
+                Microsoft.CodeAnalysis.CSharp.Syntax.ParenthesizedLambdaExpressionSyntax { ReturnType: { } returnType } => returnType.Span,
+                Microsoft.CodeAnalysis.CSharp.Syntax.LambdaExpressionSyntax lambda => lambda.ArrowToken.Span,
+                _ => null,
+            };
+            return span is null ? null : LocationInfo.From(syntax!.SyntaxTree, span.Value);
         }
 
         private static TemplateModel? BindOwnKey(AttributeReader attribute, ImmutableArray<BindableParameter> parameters, TemplateBinder binder, List<DiagnosticInfo> diagnostics, LocationInfo attributeLocation)

@@ -1,0 +1,143 @@
+using Microsoft.CodeAnalysis;
+
+namespace Caching.Generator.Tests;
+
+/// <summary>One test per diagnostic: its ID, its severity and the exact characters it underlines.</summary>
+public sealed class DiagnosticTests
+{
+    private const string Prelude = """
+        using System.Threading.Tasks;
+        using Caching;
+        using Microsoft.AspNetCore.Builder;
+        using Microsoft.AspNetCore.Http;
+        using Microsoft.AspNetCore.Http.HttpResults;
+        using Microsoft.AspNetCore.Mvc;
+
+        public sealed record Post(int Id, string Title);
+        public sealed record PostUpdate(int CategoryId, string Title, Post Original);
+
+        public static class Endpoints
+        {
+            public static void Map(WebApplication app)
+            {
+
+        """;
+
+    private const string Epilogue = """
+
+            }
+        }
+        """;
+
+    [Theory]
+    [InlineData("CACHE001", DiagnosticSeverity.Error, """app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["user_posts:{usrId}"])] (int id, int userId) => 1);""", "usrId", "did you mean 'userId'")]
+    [InlineData("CACHE001", DiagnosticSeverity.Error, """app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["cat:{update.CategryId}"])] (int id, PostUpdate update) => 1);""", "CategryId", "did you mean 'CategoryId'")]
+    [InlineData("CACHE001", DiagnosticSeverity.Error, """app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["a\\b:{nope}"])] (int id) => 1);""", "nope", "a parameter of the handler")]
+    [InlineData("CACHE002", DiagnosticSeverity.Error, """app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["user_posts:{userId"])] (int id, int userId) => 1);""", "{", "never closed")]
+    [InlineData("CACHE002", DiagnosticSeverity.Error, """app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["user_posts:{}"])] (int id) => 1);""", "{}", "empty")]
+    [InlineData("CACHE002", DiagnosticSeverity.Error, """app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["user_posts:x}"])] (int id) => 1);""", "}", "no matching")]
+    [InlineData("CACHE002", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("")] (int id) => 1);""", "\"\"", "key prefix is empty")]
+    [InlineData("CACHE003", DiagnosticSeverity.Error, """app.MapGet("/p/{postId}", [Cache("post", ResourceIdName = "postid")] (int postId) => 1);""", "postid", "did you mean 'postId'")]
+    [InlineData("CACHE004", DiagnosticSeverity.Error, """app.MapGet("/p/{slug}", [Cache("post")] (string slug) => 1);""", "Cache(\"post\")", "set ResourceIdName")]
+    [InlineData("CACHE005", DiagnosticSeverity.Error, """app.MapGet("/p/{a}/{b}", [Cache("post")] (int userId, int postId) => 1);""", "Cache(\"post\")", "userId, postId")]
+    [InlineData("CACHE006", DiagnosticSeverity.Error, """app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["user_posts:*"])] (int id) => 1);""", "*", "PatternToInvalidateExtra")]
+    [InlineData("CACHE006", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("po?st")] (int id) => 1);""", "?", "not a pattern")]
+    [InlineData("CACHE007", DiagnosticSeverity.Warning, """app.MapGet("/p/{id}", [Cache("post", ToInvalidateExtra = ["recent:global"])] (int id) => 1);""", "Cache(\"post\", ToInvalidateExtra = [\"recent:global\"])", "ToInvalidateExtra does nothing on a GET")]
+    [InlineData("CACHE008", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("post")] (int id) => TypedResults.NoContent());""", "=>", "no value to cache")]
+    [InlineData("CACHE008", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("post")] async Task (int id) => await Task.Yield());""", "Task", "'Task'")]
+    [InlineData("CACHE009", DiagnosticSeverity.Error, """app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["orig:{update.Original}"])] (int id, PostUpdate update) => 1);""", "update.Original", "no invariant text form")]
+    [InlineData("CACHE010", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("post", Expiration = 0)] (int id) => 1);""", "0", "positive")]
+    [InlineData("CACHE012", DiagnosticSeverity.Warning, """var handler = [Cache("post")] (int id) => 1; app.MapGet("/p/{id}", handler);""", "Cache(\"post\")", "not applied")]
+    [InlineData("CACHE013", DiagnosticSeverity.Warning, """app.MapPut("/p/{id}", [Cache("post", PatternToInvalidateExtra = ["user_{id}*"])] (int id) => 1);""", "{id}*", "separate placeholders")]
+    public void Each_diagnostic_has_its_id_severity_and_exact_span(string id, DiagnosticSeverity severity, string statement, string underlined, string messagePart)
+    {
+        string source = Prelude + statement + Epilogue;
+
+        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+
+        Diagnostic diagnostic = Assert.Single(run.Diagnostics, d => d.Id == id);
+        Assert.Equal(severity, diagnostic.Severity);
+        Assert.Contains(messagePart, diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        string text = source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length);
+        Assert.Equal("/src/File0.cs", diagnostic.Location.GetLineSpan().Path);
+        Assert.Equal(underlined, text);
+        int statementStart = source.IndexOf(statement, StringComparison.Ordinal);
+        int attributeStart = source.IndexOf("[Cache", statementStart, StringComparison.Ordinal);
+        int expectedStart = source.IndexOf(underlined, attributeStart, StringComparison.Ordinal);
+        Assert.Equal(expectedStart, diagnostic.Location.SourceSpan.Start);
+    }
+
+    [Fact]
+    public void Spans_follow_escapes_and_verbatim_strings()
+    {
+        string source = Prelude + """
+            app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["a\tb:{nope}", @"x""y:{nada}"])] (int id) => 1);
+            """ + Epilogue;
+
+        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+
+        string[] underlined = run.Diagnostics.Where(d => d.Id == "CACHE001").Select(d => source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length)).ToArray();
+        Assert.Equal(["nope", "nada"], underlined);
+    }
+
+    [Fact]
+    public void One_prefix_cached_with_two_types_is_a_warning_on_both()
+    {
+        string source = Prelude + """
+            app.MapGet("/a/{id}", [Cache("thing")] (int id) => new Post(id, "a"));
+            app.MapGet("/b/{id}", [Cache("thing")] (int id) => "text");
+            """ + Epilogue;
+
+        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+
+        Diagnostic[] conflicts = run.Diagnostics.Where(d => d.Id == "CACHE011").ToArray();
+        Assert.Equal(2, conflicts.Length);
+        Assert.All(conflicts, d => Assert.Equal(DiagnosticSeverity.Warning, d.Severity));
+        Assert.All(conflicts, d => Assert.Equal("Cache(\"thing\")", source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length)));
+    }
+
+    [Fact]
+    public void An_endpoint_with_an_error_gets_no_generated_code_and_the_app_still_compiles_otherwise()
+    {
+        string source = Prelude + """
+            app.MapGet("/ok/{id}", [Cache("ok")] (int id) => id);
+            app.MapGet("/bad/{id}", [Cache("bad", ResourceIdName = "nope")] (int id) => id);
+            """ + Epilogue;
+
+        (GeneratorRunResult run, var compilation) = GeneratorHarness.Run(source);
+
+        Assert.Single(run.Diagnostics, d => d.Id == "CACHE003");
+        string generated = Assert.Single(run.GeneratedSources).SourceText.ToString();
+        Assert.Contains("\"ok\"", generated);
+        Assert.DoesNotContain("\"bad\"", generated);
+        Assert.DoesNotContain(compilation, d => d.Severity == DiagnosticSeverity.Error && !d.Id.StartsWith("CACHE", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Every_descriptor_is_tested_and_listed_in_the_release_notes()
+    {
+        string[] ids = typeof(CacheGenerator).Assembly.GetType("Caching.Generator.Diagnostics.DiagnosticDescriptors")!
+            .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Select(f => ((DiagnosticDescriptor)f.GetValue(null)!).Id)
+            .ToArray();
+        string releases = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Caching.Generator", "AnalyzerReleases.Unshipped.md"));
+        string tests = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "Caching.Generator.Tests", "DiagnosticTests.cs"));
+
+        Assert.Equal(13, ids.Length);
+        Assert.All(ids, id => Assert.Contains(id + " |", releases));
+        Assert.All(ids, id => Assert.Contains("\"" + id + "\"", tests));
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Caching.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Caching.sln not found");
+    }
+}
