@@ -1,43 +1,26 @@
 using System.Collections.Concurrent;
 using Caching;
-using Caching.Keys;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 // BlogApi: the sample. Runs on the embedded store with no server; add --Caching:Redis=127.0.0.1:6379 to use Redis.
-// This first version caches through ICache; the [Cache] attribute takes over once the generator lands.
 var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddAttributeCaching();
+builder.Services.AddAttributeCaching(o => o.AddCacheStatusHeader = true);
 builder.Services.AddSingleton<BlogData>();
 
 var app = builder.Build();
 
-app.MapGet("/posts/{id:int}", async (int id, BlogData db, ICache cache, HttpContext http) =>
-{
-    bool loaded = false;
-    Post? post = await cache.GetOrCreateAsync(
-        CacheKey.Create("post", id),
-        _ =>
-        {
-            loaded = true;
-            return ValueTask.FromResult(db.Find(id));
-        },
-        new CacheEntryOptions { Expiration = TimeSpan.FromMinutes(30), KeyPrefix = "post" });
-    http.Response.Headers["X-Cache"] = loaded ? "MISS" : "HIT";
-    return post is null ? Results.NotFound() : Results.Ok(post);
-});
+// Read-through: posts live 30 minutes in the cache under post:{id}.
+app.MapGet("/posts/{id:int}", [Cache("post", ResourceIdName = "id", Expiration = 1800)]
+    Results<Ok<Post>, NotFound> (int id, BlogData db) => db.Find(id) is { } post ? TypedResults.Ok(post) : TypedResults.NotFound());
 
-app.MapPut("/posts/{id:int}", async (int id, PostUpdate update, BlogData db, ICache cache) =>
-{
-    Post? post = db.Update(id, update);
-    if (post is null)
-    {
-        return Results.NotFound();
-    }
+// A paginated list per author: keys user_{userId}_posts:{page}.
+app.MapGet("/users/{userId:int}/posts", [Cache("user_{userId}_posts", ResourceIdName = "page", Expiration = 600)]
+    (int userId, int page, BlogData db) => db.ByAuthor(userId, page));
 
-    // Delete-on-write: the post itself, and every page of its author's post list.
-    await cache.InvalidateKeysAsync([CacheKey.Create("post", id)]);
-    await cache.InvalidatePatternAsync(CachePattern.Format($"user_{post.AuthorId}_posts:*"));
-    return Results.Ok(post);
-});
+// Delete-on-write: the post, and every page of its author's list (a pattern).
+app.MapPut("/posts/{id:int}", [Cache("post", ResourceIdName = "id", PatternToInvalidateExtra = ["user_{userId}_posts:*"])]
+    Results<Ok<Post>, NotFound> (int id, int userId, PostUpdate update, BlogData db) =>
+        db.Update(id, userId, update) is { } post ? TypedResults.Ok(post) : TypedResults.NotFound());
 
 app.Run();
 
@@ -53,10 +36,22 @@ public sealed class BlogData
 
     public Post? Find(int id) => _posts.GetValueOrDefault(id);
 
-    public Post? Update(int id, PostUpdate update)
+    public Post[] ByAuthor(int authorId, int page) => _posts.Values
+        .Where(p => p.AuthorId == authorId)
+        .OrderBy(p => p.Id)
+        .Skip(Math.Max(page - 1, 0) * 5)
+        .Take(5)
+        .ToArray();
+
+    public Post? Update(int id, int authorId, PostUpdate update)
     {
         while (_posts.TryGetValue(id, out Post? current))
         {
+            if (current.AuthorId != authorId)
+            {
+                return null;
+            }
+
             Post updated = current with { Title = update.Title, Body = update.Body };
             if (_posts.TryUpdate(id, updated, current))
             {

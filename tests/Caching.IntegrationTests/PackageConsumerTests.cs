@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Caching.Runtime.Tests.Infrastructure;
+
+namespace Caching.IntegrationTests;
+
+/// <summary>
+/// A user project that references only the packed Caching.Runtime package, from a local feed: it builds,
+/// the generator runs from the package, and caching works over HTTP.
+/// </summary>
+public sealed class PackageConsumerTests
+{
+    private const string ConsumerProject = """
+        <Project Sdk="Microsoft.NET.Sdk.Web">
+          <PropertyGroup>
+            <TargetFramework>net10.0</TargetFramework>
+            <Nullable>enable</Nullable>
+            <ImplicitUsings>enable</ImplicitUsings>
+            <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+          </PropertyGroup>
+          <ItemGroup>
+            <PackageReference Include="Caching.Runtime" Version="VERSION" />
+          </ItemGroup>
+        </Project>
+        """;
+
+    private const string ConsumerProgram = """
+        using Caching;
+
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Services.AddAttributeCaching(o => o.AddCacheStatusHeader = true);
+        var app = builder.Build();
+        int calls = 0;
+        app.MapGet("/items/{id}", [Cache("item", Expiration = 60)] (int id) => new Item(id, Interlocked.Increment(ref calls)));
+        app.MapDelete("/items/{id}", [Cache("item")] (int id) => Results.NoContent());
+        app.Run();
+
+        public sealed record Item(int Id, int Calls);
+        """;
+
+    [Fact]
+    public async Task A_project_with_only_the_package_builds_and_caches()
+    {
+        string root = RepositoryRoot();
+        string work = Directory.CreateTempSubdirectory("caching-consumer-").FullName;
+        string version = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
+        try
+        {
+            string feed = Path.Combine(work, "feed");
+            await RunAsync(root, "dotnet", "pack", Path.Combine(root, "src", "Caching.Runtime", "Caching.Runtime.csproj"), "-c", "Release", "-o", feed, $"-p:Version={version}");
+
+            string app = Path.Combine(work, "app");
+            Directory.CreateDirectory(app);
+            await File.WriteAllTextAsync(Path.Combine(app, "Consumer.csproj"), ConsumerProject.Replace("VERSION", version, StringComparison.Ordinal));
+            await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), ConsumerProgram);
+            await File.WriteAllTextAsync(Path.Combine(app, "nuget.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <add key="local" value="{feed}" />
+                  </packageSources>
+                </configuration>
+                """);
+            await RunAsync(app, "dotnet", "build", "-c", "Release", "-o", Path.Combine(app, "out"));
+            Assert.True(File.Exists(Path.Combine(app, "out", "Caching.Attributes.dll")));
+
+            int port = RedisServer.FreePort();
+            using Process server = Start(Path.Combine(app, "out"), "dotnet", "Consumer.dll", "--urls", $"http://127.0.0.1:{port}");
+            try
+            {
+                using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+                await WaitUntilUpAsync(client, server);
+
+                HttpResponseMessage miss = await client.GetAsync("/items/5");
+                HttpResponseMessage hit = await client.GetAsync("/items/5");
+                await client.DeleteAsync("/items/5");
+                HttpResponseMessage afterDelete = await client.GetAsync("/items/5");
+
+                Assert.Equal("MISS", miss.Headers.GetValues("X-Cache").Single());
+                Assert.Equal("HIT", hit.Headers.GetValues("X-Cache").Single());
+                Assert.Equal(1, (await hit.Content.ReadFromJsonAsync<Item>())!.Calls);
+                Assert.Equal(2, (await afterDelete.Content.ReadFromJsonAsync<Item>())!.Calls);
+            }
+            finally
+            {
+                server.Kill(entireProcessTree: true);
+                await server.WaitForExitAsync();
+            }
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+
+            // Each run packs a new version: keep the global package folder from filling up with them.
+            string nugetRoot = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+            string cached = Path.Combine(nugetRoot, "caching.runtime", version);
+            if (Directory.Exists(cached))
+            {
+                Directory.Delete(cached, recursive: true);
+            }
+        }
+    }
+
+    private sealed record Item(int Id, int Calls);
+
+    private static async Task WaitUntilUpAsync(HttpClient client, Process server)
+    {
+        for (int i = 0; i < 200 && !server.HasExited; i++)
+        {
+            try
+            {
+                await client.GetAsync("/");
+                return;
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        throw new InvalidOperationException("The consumer app did not start.");
+    }
+
+    private static Process Start(string directory, string file, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        Process process = Process.Start(info)!;
+        process.OutputDataReceived += static (_, _) => { };
+        process.ErrorDataReceived += static (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task RunAsync(string directory, string file, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using Process process = Process.Start(info)!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)} failed:\n{await output}\n{await error}");
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Caching.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Caching.sln not found");
+    }
+}
