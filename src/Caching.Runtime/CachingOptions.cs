@@ -56,6 +56,18 @@ public sealed class CachingOptions
     /// </summary>
     public bool AddCacheStatusHeader { get; set; }
 
+    /// <summary>
+    /// Stampede protection within one process: of concurrent misses on one key, only one runs the handler and
+    /// the others are served its result. Default <see langword="true"/>.
+    /// </summary>
+    public bool CoalesceMisses { get; set; } = true;
+
+    /// <summary>
+    /// Longest time a coalesced request waits for the one loading its key before it runs the handler itself.
+    /// Default 10 seconds.
+    /// </summary>
+    public TimeSpan CoalescingTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Whether entries live in Redis (a connection string or the registered multiplexer).</summary>
     public bool UsesRedis => UseRegisteredRedis || !string.IsNullOrWhiteSpace(Redis);
 

@@ -246,6 +246,35 @@ public abstract class EndpointCachingTests : IAsyncLifetime
         Assert.Empty(await _host.AllKeysAsync());
     }
 
+    [Fact]
+    public async Task Concurrent_misses_on_one_key_run_the_handler_once()
+    {
+        HttpResponseMessage[] responses = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Client.GetAsync("/reports/1")));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Equal(1, _host.Db.Calls("Report"));
+        string[] bodies = await Task.WhenAll(responses.Select(r => r.Content.ReadAsStringAsync()));
+        Assert.Single(bodies.Distinct());
+    }
+
+    [Fact]
+    public async Task Statistics_report_the_hits_and_misses_per_key_prefix()
+    {
+        await Client.GetAsync("/posts/1");
+        await Client.GetAsync("/posts/1");
+        await Client.GetAsync("/posts/2");
+        await Client.PutAsJsonAsync("/posts/1?userId=1", new PostUpdate(1, "t"));
+
+        var statistics = (Caching.Diagnostics.CacheStatistics)_host.Services.GetService(typeof(Caching.Diagnostics.CacheStatistics))!;
+        Caching.Diagnostics.KeyPrefixStatistics post = Assert.Single(statistics.Snapshot(), s => s.KeyPrefix == "post");
+        Assert.Equal(1, post.Hits);
+        Assert.Equal(2, post.Misses);
+        Assert.Equal(2, post.Sets);
+        Assert.Equal(1.0 / 3, post.HitRate, 3);
+        Assert.True(post.Invalidations >= 2, $"expected the PUT's key and pattern invalidations, got {post.Invalidations}");
+        Assert.True(post.KeysDeleted >= 1);
+    }
+
     private async Task SeedAsync(params string[] keys)
     {
         foreach (string key in keys)

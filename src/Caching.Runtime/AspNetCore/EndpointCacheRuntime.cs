@@ -32,6 +32,7 @@ public sealed class EndpointCacheRuntime
     private readonly bool _addStatusHeader;
     private readonly IOptions<HttpJsonOptions> _httpJson;
     private readonly IOptions<MvcJsonOptions> _mvcJson;
+    private readonly MissCoalescer? _coalescer;
 
     /// <summary>Creates the runtime.</summary>
     /// <param name="engine">The cache engine.</param>
@@ -47,6 +48,7 @@ public sealed class EndpointCacheRuntime
         _addStatusHeader = options.Value.AddCacheStatusHeader;
         _httpJson = httpJson;
         _mvcJson = mvcJson;
+        _coalescer = options.Value.CoalesceMisses ? new MissCoalescer(options.Value.CoalescingTimeout) : null;
     }
 
     /// <summary>The engine behind the runtime.</summary>
@@ -84,16 +86,39 @@ public sealed class EndpointCacheRuntime
             return new CachedResponse(stored, endpoint.ContentType);
         }
 
-        SetStatusHeader(http, hit: false);
-        object? result = await next(context).ConfigureAwait(false);
-        if (lookup is null || !TryGetValue(result, http, readOnly: true, out T? value))
+        TaskCompletionSource<byte[]?>? lease = null;
+        if (lookup is not null && _coalescer is not null)
         {
-            return result;
+            lease = _coalescer.TryLead(key, out Task<byte[]?>? leader);
+            if (lease is null && await _coalescer.FollowAsync(leader!, http.RequestAborted).ConfigureAwait(false) is { } shared)
+            {
+                // Another request with the same key just loaded it: serve its bytes, the handler does not run.
+                SetStatusHeader(http, hit: true);
+                return new CachedResponse(shared, endpoint.ContentType);
+            }
         }
 
-        byte[] body = Serialize(value, endpoint, _httpJson.Value.SerializerOptions);
-        await TryStoreAsync(key, body, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false);
-        return new CachedResponse(body, endpoint.ContentType);
+        SetStatusHeader(http, hit: false);
+        byte[]? body = null;
+        try
+        {
+            object? result = await next(context).ConfigureAwait(false);
+            if (lookup is null || !TryGetValue(result, http, readOnly: true, out T? value))
+            {
+                return result;
+            }
+
+            body = Serialize(value, endpoint, _httpJson.Value.SerializerOptions);
+            await TryStoreAsync(key, body, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false);
+            return new CachedResponse(body, endpoint.ContentType);
+        }
+        finally
+        {
+            if (lease is not null)
+            {
+                _coalescer!.Complete(key, lease, body);
+            }
+        }
     }
 
     /// <summary>POST, PUT, PATCH or DELETE on a minimal-API endpoint: run the handler, then, only if it succeeded, invalidate.</summary>
@@ -146,15 +171,38 @@ public sealed class EndpointCacheRuntime
             return;
         }
 
-        SetStatusHeader(http, hit: false);
-        ActionExecutedContext executed = await next().ConfigureAwait(false);
-        if (lookup is null || executed.Exception is not null || !TryGetActionValue(executed.Result, readOnly: true, out T? value))
+        TaskCompletionSource<byte[]?>? lease = null;
+        if (lookup is not null && _coalescer is not null)
         {
-            return;
+            lease = _coalescer.TryLead(key, out Task<byte[]?>? leader);
+            if (lease is null && await _coalescer.FollowAsync(leader!, http.RequestAborted).ConfigureAwait(false) is { } shared)
+            {
+                SetStatusHeader(http, hit: true);
+                context.Result = new CachedResponse(shared, CachedEndpointInfo.JsonContentType);
+                return;
+            }
         }
 
-        byte[] body = JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>(_mvcJson.Value.JsonSerializerOptions));
-        await TryStoreAsync(key, body, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false);
+        SetStatusHeader(http, hit: false);
+        byte[]? body = null;
+        try
+        {
+            ActionExecutedContext executed = await next().ConfigureAwait(false);
+            if (lookup is null || executed.Exception is not null || !TryGetActionValue(executed.Result, readOnly: true, out T? value))
+            {
+                return;
+            }
+
+            body = JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>(_mvcJson.Value.JsonSerializerOptions));
+            await TryStoreAsync(key, body, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (lease is not null)
+            {
+                _coalescer!.Complete(key, lease, body);
+            }
+        }
     }
 
     /// <summary>A write on a controller action: run it, then, only if it succeeded, invalidate.</summary>

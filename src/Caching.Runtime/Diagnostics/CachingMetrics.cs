@@ -31,6 +31,7 @@ public sealed class CachingMetrics
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         Meter meter = meterFactory.Create(MeterName);
+        Meter = meter;
         _hits = meter.CreateCounter<long>("caching.hits", "{lookup}", "Lookups that found a live entry.");
         _misses = meter.CreateCounter<long>("caching.misses", "{lookup}", "Lookups that found no live entry.");
         _sets = meter.CreateCounter<long>("caching.sets", "{entry}", "Entries stored.");
@@ -38,6 +39,9 @@ public sealed class CachingMetrics
         _keysDeleted = meter.CreateCounter<long>("caching.keys_deleted", "{key}", "Entries deleted by invalidations.");
         _invalidationDuration = meter.CreateHistogram<double>("caching.invalidation.duration", "s", "Time an invalidation took.");
     }
+
+    /// <summary>The meter the instruments belong to.</summary>
+    public Meter Meter { get; }
 
     internal void Hit(string keyPrefix) => _hits.Add(1, new KeyValuePair<string, object?>(KeyPrefixTag, keyPrefix));
 

@@ -50,6 +50,11 @@ internal sealed class CachingOptionsValidator(IServiceProvider services) : IVali
             failures.Add($"Caching:InMemorySweepInterval is {options.InMemorySweepInterval}; set a positive time span such as 00:01:00.");
         }
 
+        if (options.CoalescingTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"Caching:CoalescingTimeout is {options.CoalescingTimeout}; set a positive time span such as 00:00:10.");
+        }
+
         bool hasRegisteredConnection = services.GetService<IConnectionMultiplexer>() is not null;
         if (options.UseRegisteredRedis && !hasRegisteredConnection)
         {

@@ -38,6 +38,8 @@ public static class CachingServiceCollectionExtensions
         services.AddLogging();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<CachingMetrics>();
+        services.TryAddSingleton<CacheStatistics>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, CacheStatisticsStarter>());
         services.TryAddSingleton<ICacheStore>(CacheStoreFactory.Create);
         services.TryAddSingleton<CacheEngine>();
         services.TryAddSingleton<ICache, DefaultCache>();

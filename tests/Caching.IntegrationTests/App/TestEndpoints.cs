@@ -71,6 +71,14 @@ public static class TestEndpoints
         app.MapPost("/search/refresh", [Cache("search", ResourceIdName = "request.Query", PatternToInvalidateExtra = ["search_{request.Query}:*"])]
             (SearchRefresh request) => TypedResults.NoContent());
 
+        // An expensive endpoint: concurrent misses must run it once.
+        app.MapGet("/reports/{id}", [Cache("report")] async (int id, BlogStore db) =>
+        {
+            db.Count("Report");
+            await Task.Delay(300);
+            return new { id, total = 42 };
+        });
+
         // A string result is written as text/plain.
         app.MapGet("/greetings/{id}", [Cache("greeting")] (int id, BlogStore db) =>
         {
