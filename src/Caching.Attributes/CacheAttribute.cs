@@ -56,6 +56,13 @@ namespace Caching
         /// </summary>
         public string? ResourceIdName { get; set; }
 
+        /// <summary>
+        /// A fixed resource id, for endpoints that have none, such as <c>"global"</c> in
+        /// <c>[Cache("recent_posts", ResourceId = "global")]</c> (key <c>recent_posts:global</c>). Set either this or
+        /// <see cref="ResourceIdName"/>.
+        /// </summary>
+        public string? ResourceId { get; set; }
+
         /// <summary>Time to live of a cached entry, in seconds. Must be positive. Defaults to 3600 (one hour).</summary>
         public int Expiration { get; set; } = 3600;
 

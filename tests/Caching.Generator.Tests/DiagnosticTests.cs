@@ -38,6 +38,7 @@ public sealed class DiagnosticTests
     [InlineData("CACHE002", DiagnosticSeverity.Error, """app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["user_posts:x}"])] (int id) => 1);""", "}", "no matching")]
     [InlineData("CACHE002", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("")] (int id) => 1);""", "\"\"", "key prefix is empty")]
     [InlineData("CACHE003", DiagnosticSeverity.Error, """app.MapGet("/p/{postId}", [Cache("post", ResourceIdName = "postid")] (int postId) => 1);""", "postid", "did you mean 'postId'")]
+    [InlineData("CACHE014", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("post", ResourceIdName = "id", ResourceId = "all")] (int id) => 1);""", "\"all\"", "not both")]
     [InlineData("CACHE004", DiagnosticSeverity.Error, """app.MapGet("/p/{slug}", [Cache("post")] (string slug) => 1);""", "Cache(\"post\")", "set ResourceIdName")]
     [InlineData("CACHE005", DiagnosticSeverity.Error, """app.MapGet("/p/{a}/{b}", [Cache("post")] (int userId, int postId) => 1);""", "Cache(\"post\")", "userId, postId")]
     [InlineData("CACHE006", DiagnosticSeverity.Error, """app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["user_posts:*"])] (int id) => 1);""", "*", "PatternToInvalidateExtra")]
@@ -65,6 +66,20 @@ public sealed class DiagnosticTests
         int attributeStart = source.IndexOf("[Cache", statementStart, StringComparison.Ordinal);
         int expectedStart = source.IndexOf(underlined, attributeStart, StringComparison.Ordinal);
         Assert.Equal(expectedStart, diagnostic.Location.SourceSpan.Start);
+    }
+
+    [Theory]
+    [InlineData("global")]
+    [InlineData("all posts")]
+    [InlineData("a:b_c*é")]
+    public void A_fixed_resource_id_is_encoded_as_the_runtime_encodes_values(string id)
+    {
+        string source = Prelude + "app.MapGet(\"/recent\", [Cache(\"recent_posts\", ResourceId = " + Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(id, true) + ")] () => 1);" + Epilogue;
+
+        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+
+        Assert.Empty(run.Diagnostics);
+        Assert.Contains("ReadThroughAsync<int>(context, next, Endpoint, " + Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(global::Caching.Keys.CacheKey.Create("recent_posts", id), true) + ")", run.GeneratedSources.Single().SourceText.ToString());
     }
 
     [Fact]
@@ -123,7 +138,7 @@ public sealed class DiagnosticTests
         string releases = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Caching.Generator", "AnalyzerReleases.Unshipped.md"));
         string tests = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "Caching.Generator.Tests", "DiagnosticTests.cs"));
 
-        Assert.Equal(13, ids.Length);
+        Assert.Equal(14, ids.Length);
         Assert.All(ids, id => Assert.Contains(id + " |", releases));
         Assert.All(ids, id => Assert.Contains("\"" + id + "\"", tests));
     }

@@ -102,6 +102,13 @@ namespace Caching.Generator.Diagnostics
             DiagnosticSeverity.Warning,
             "Values are encoded so that they never contain ':' or '_' (nor other punctuation); separating placeholders with one of them keeps keys unambiguous.");
 
+        public static readonly DiagnosticDescriptor ResourceIdTwice = Create(
+            "CACHE014",
+            "Two resource ids",
+            "Set either ResourceIdName (a parameter) or ResourceId (a fixed id), not both",
+            DiagnosticSeverity.Error,
+            "ResourceIdName names the parameter whose value ends the key; ResourceId is a fixed value for endpoints without one.");
+
         private static readonly Dictionary<string, DiagnosticDescriptor> All = typeof(DiagnosticDescriptors)
             .GetFields()
             .Where(f => f.FieldType == typeof(DiagnosticDescriptor))

@@ -39,6 +39,8 @@ namespace Caching.Generator.Parsing
 
         public AttributeString? ResourceIdName { get; private set; }
 
+        public AttributeString? ResourceId { get; private set; }
+
         public int Expiration { get; private set; } = 3600;
 
         public SyntaxNode? ExpirationNode { get; private set; }
@@ -116,6 +118,9 @@ namespace Caching.Generator.Parsing
                 {
                     case "ResourceIdName" when named.Value.Value is string id:
                         reader.ResourceIdName = new AttributeString(id, expression);
+                        break;
+                    case "ResourceId" when named.Value.Value is string fixedId:
+                        reader.ResourceId = new AttributeString(fixedId, expression);
                         break;
                     case "Expiration" when named.Value.Value is int seconds:
                         reader.Expiration = seconds;

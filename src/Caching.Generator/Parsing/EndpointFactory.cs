@@ -130,12 +130,32 @@ namespace Caching.Generator.Parsing
             }
 
             parts.Add(id);
-            return new TemplateModel(prefix.Value + ":{" + (attribute.ResourceIdName?.Value ?? parameters[id.ParameterIndex].Name) + "}", parts.ToEquatableArray());
+            string idText = id.IsLiteral ? id.Literal : "{" + (attribute.ResourceIdName?.Value ?? parameters[id.ParameterIndex].Name) + "}";
+            return new TemplateModel(prefix.Value + ":" + idText, Merge(parts).ToEquatableArray());
         }
 
         private static TemplatePart? BindResourceId(AttributeReader attribute, ImmutableArray<BindableParameter> parameters, TemplateBinder binder, List<DiagnosticInfo> diagnostics, LocationInfo attributeLocation)
         {
             AttributeString? named = attribute.ResourceIdName;
+            AttributeString? fixedId = attribute.ResourceId;
+            if (fixedId is not null)
+            {
+                if (named is not null)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ResourceIdTwice, fixedId.Map.Whole));
+                    return null;
+                }
+
+                if (fixedId.Value.Length == 0)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MalformedTemplate, fixedId.Map.Whole, fixedId.Value, "the fixed resource id is empty"));
+                    return null;
+                }
+
+                // Encoded now exactly as the runtime encodes values, so the key is a constant.
+                return new TemplatePart(KeyEncoder.Encode(fixedId.Value), -1, string.Empty);
+            }
+
             if (named is not null)
             {
                 string root = named.Value.Split('.')[0];
@@ -170,6 +190,25 @@ namespace Caching.Generator.Parsing
 
             var map = StringLiteralMap.For(attribute.Syntax, id.Name);
             return binder.BindPath(id.Name, 0, map);
+        }
+
+        // Joins adjacent literal parts, so a key with a fixed resource id is one constant.
+        private static List<TemplatePart> Merge(List<TemplatePart> parts)
+        {
+            var merged = new List<TemplatePart>(parts.Count);
+            foreach (TemplatePart part in parts)
+            {
+                if (part.IsLiteral && merged.Count > 0 && merged[merged.Count - 1].IsLiteral)
+                {
+                    merged[merged.Count - 1] = merged[merged.Count - 1] with { Literal = merged[merged.Count - 1].Literal + part.Literal };
+                }
+                else
+                {
+                    merged.Add(part);
+                }
+            }
+
+            return merged;
         }
 
         private static EquatableArray<TemplateModel> BindAll(TemplateBinder binder, List<AttributeString> templates, TemplateKind kind)
