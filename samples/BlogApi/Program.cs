@@ -1,64 +1,34 @@
-using System.Collections.Concurrent;
-using Caching;
-using Microsoft.AspNetCore.Http.HttpResults;
+using BlogApi.Data;
+using BlogApi.Endpoints;
+using BlogApi.Warming;
+using Microsoft.EntityFrameworkCore;
 
-// BlogApi: the sample. Runs on the embedded store with no server; add --Caching:Redis=127.0.0.1:6379 to use Redis.
+// BlogApi: a blog on SQLite that shows every caching pattern of the guide with [Cache].
+// Runs on the embedded store with no server; --Caching:Redis=127.0.0.1:6379 runs it on Redis.
 var builder = WebApplication.CreateBuilder(args);
+
+string connection = builder.Configuration.GetConnectionString("Blog")
+    ?? $"Data Source={Path.Combine(builder.Environment.ContentRootPath, "blog.db")}";
+builder.Services.AddDbContext<BlogDb>(o => o.UseSqlite(connection));
 builder.Services.AddAttributeCaching(o => o.AddCacheStatusHeader = true);
-builder.Services.AddSingleton<BlogData>();
+builder.Services.AddControllers();
+builder.Services.AddOpenApi();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.Configure<ReportOptions>(builder.Configuration.GetSection("Reports"));
+builder.Services.AddSingleton<CacheWarmer>();
+builder.Services.AddHostedService<StartupWarmer>();
 
 var app = builder.Build();
 
-// Read-through: posts live 30 minutes in the cache under post:{id}.
-app.MapGet("/posts/{id:int}", [Cache("post", ResourceIdName = "id", Expiration = 1800)]
-    Results<Ok<Post>, NotFound> (int id, BlogData db) => db.Find(id) is { } post ? TypedResults.Ok(post) : TypedResults.NotFound());
-
-// A paginated list per author: keys user_{userId}_posts:{page}.
-app.MapGet("/users/{userId:int}/posts", [Cache("user_{userId}_posts", ResourceIdName = "page", Expiration = 600)]
-    (int userId, int page, BlogData db) => db.ByAuthor(userId, page));
-
-// Delete-on-write: the post, and every page of its author's list (a pattern).
-app.MapPut("/posts/{id:int}", [Cache("post", ResourceIdName = "id", PatternToInvalidateExtra = ["user_{userId}_posts:*"])]
-    Results<Ok<Post>, NotFound> (int id, int userId, PostUpdate update, BlogData db) =>
-        db.Update(id, userId, update) is { } post ? TypedResults.Ok(post) : TypedResults.NotFound());
+app.MapOpenApi();
+app.MapPosts();
+app.MapUsers();
+app.MapCategories();
+app.MapStats();
+app.MapAdmin();
+app.MapControllers();
 
 app.Run();
 
-public sealed record Post(int Id, int AuthorId, string Title, string Body);
-
-public sealed record PostUpdate(string Title, string Body);
-
-/// <summary>A small in-memory table of posts, seeded at start.</summary>
-public sealed class BlogData
-{
-    private readonly ConcurrentDictionary<int, Post> _posts = new(
-        Enumerable.Range(1, 200).Select(i => KeyValuePair.Create(i, new Post(i, (i % 20) + 1, $"Post {i}", $"Body of post {i}"))));
-
-    public Post? Find(int id) => _posts.GetValueOrDefault(id);
-
-    public Post[] ByAuthor(int authorId, int page) => _posts.Values
-        .Where(p => p.AuthorId == authorId)
-        .OrderBy(p => p.Id)
-        .Skip(Math.Max(page - 1, 0) * 5)
-        .Take(5)
-        .ToArray();
-
-    public Post? Update(int id, int authorId, PostUpdate update)
-    {
-        while (_posts.TryGetValue(id, out Post? current))
-        {
-            if (current.AuthorId != authorId)
-            {
-                return null;
-            }
-
-            Post updated = current with { Title = update.Title, Body = update.Body };
-            if (_posts.TryUpdate(id, updated, current))
-            {
-                return updated;
-            }
-        }
-
-        return null;
-    }
-}
+/// <summary>The sample's entry point (public for tests).</summary>
+public partial class Program;

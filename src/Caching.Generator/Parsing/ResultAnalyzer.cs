@@ -56,7 +56,9 @@ namespace Caching.Generator.Parsing
                 ITypeSymbol? value = ValueOfHttpResult(type);
                 if (value is null && type is INamedTypeSymbol union && union.ContainingNamespace?.ToDisplayString() == "Microsoft.AspNetCore.Http.HttpResults" && union.Name == "Results")
                 {
-                    value = union.TypeArguments.Select(ValueOfHttpResult).FirstOrDefault(v => v is not null);
+                    // Results<Ok<T>, NotFound, BadRequest<string>>: the value worth caching is Ok's, whatever the order.
+                    ITypeSymbol? ok = union.TypeArguments.FirstOrDefault(t => t.Name == "Ok" && t.ContainingNamespace?.ToDisplayString() == "Microsoft.AspNetCore.Http.HttpResults");
+                    value = ok is not null ? ValueOfHttpResult(ok) : union.TypeArguments.Select(ValueOfHttpResult).FirstOrDefault(v => v is not null);
                 }
 
                 if (value is null)
