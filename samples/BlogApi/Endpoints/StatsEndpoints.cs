@@ -23,8 +23,8 @@ public static class StatsEndpoints
 
         // An expensive report. When it expires under load, concurrent misses run it once (single flight);
         // the others are served its result.
-        app.MapGet("/reports/top-authors", [Cache("report", ResourceId = "top_authors", Expiration = 120)]
-            async (BlogDb db, IOptions<ReportOptions> options, CancellationToken ct) =>
+        app.MapGet("/reports/top-authors", [Cache("top_authors", ResourceIdName = "top", Expiration = 120)]
+            async (BlogDb db, IOptions<ReportOptions> options, CancellationToken ct, int top = 10) =>
             {
                 var rows = await db.Users.AsNoTracking()
                     .Select(u => new
@@ -36,7 +36,7 @@ public static class StatsEndpoints
                         Comments = db.Comments.Count(c => c.Post!.AuthorId == u.Id),
                     })
                     .OrderByDescending(r => r.Views).ThenBy(r => r.Id)
-                    .Take(10)
+                    .Take(Math.Clamp(top, 1, 50))
                     .ToArrayAsync(ct);
                 AuthorRank[] ranks = rows.Select(r => new AuthorRank(r.Id, r.Name, r.Posts, r.Views, r.Comments)).ToArray();
 
