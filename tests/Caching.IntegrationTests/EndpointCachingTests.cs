@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Caching.IntegrationTests.App;
 using Caching.IntegrationTests.Infrastructure;
 using Caching.Keys;
+using Caching.Runtime.Tests.Infrastructure;
 
 namespace Caching.IntegrationTests;
 
@@ -11,11 +12,14 @@ public abstract class EndpointCachingTests : IAsyncLifetime
 {
     private TestAppHost _host = null!;
 
-    protected abstract bool UseRedis { get; }
+    protected abstract StoreKind Store { get; }
 
     private HttpClient Client => _host.Client;
 
-    public async Task InitializeAsync() => _host = await TestAppHost.StartAsync(UseRedis);
+    public async Task InitializeAsync() => _host = await TestAppHost.StartAsync(Store, SharedRedis);
+
+    /// <summary>A Redis deployment shared by the class (flushed before each test), or null to start one per test.</summary>
+    protected virtual IRedisDeployment? SharedRedis => null;
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
@@ -286,10 +290,17 @@ public abstract class EndpointCachingTests : IAsyncLifetime
 
 public sealed class EmbeddedStoreEndpointTests : EndpointCachingTests
 {
-    protected override bool UseRedis => false;
+    protected override StoreKind Store => StoreKind.Embedded;
 }
 
 public sealed class RedisStoreEndpointTests : EndpointCachingTests
 {
-    protected override bool UseRedis => true;
+    protected override StoreKind Store => StoreKind.Redis;
+}
+
+public sealed class RedisClusterEndpointTests(RedisClusterFixture cluster) : EndpointCachingTests, IClassFixture<RedisClusterFixture>
+{
+    protected override StoreKind Store => StoreKind.RedisCluster;
+
+    protected override IRedisDeployment? SharedRedis => cluster.Cluster;
 }

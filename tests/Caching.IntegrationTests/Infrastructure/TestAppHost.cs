@@ -9,20 +9,31 @@ using Microsoft.Extensions.Logging;
 namespace Caching.IntegrationTests.Infrastructure;
 
 /// <summary>The test app on Kestrel at 127.0.0.1 on a free port, with the embedded store or a real redis-server.</summary>
+/// <summary>Where the test app keeps its entries.</summary>
+public enum StoreKind
+{
+    Embedded,
+    Redis,
+    RedisCluster,
+}
+
 public sealed class TestAppHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private TestAppHost(WebApplication app, HttpClient client, RedisServer? redis)
+    private readonly bool _ownsRedis;
+
+    private TestAppHost(WebApplication app, HttpClient client, IRedisDeployment? redis, bool ownsRedis)
     {
         _app = app;
         Client = client;
         Redis = redis;
+        _ownsRedis = ownsRedis;
     }
 
     public HttpClient Client { get; }
 
-    public RedisServer? Redis { get; }
+    public IRedisDeployment? Redis { get; }
 
     public IServiceProvider Services => _app.Services;
 
@@ -30,9 +41,20 @@ public sealed class TestAppHost : IAsyncDisposable
 
     public ICacheStore Store => _app.Services.GetRequiredService<ICacheStore>();
 
-    public static async Task<TestAppHost> StartAsync(bool useRedis, Action<WebApplication>? map = null)
+    /// <summary>Starts the app; a shared Redis deployment is flushed and reused, else one is started for the app.</summary>
+    public static async Task<TestAppHost> StartAsync(StoreKind store, IRedisDeployment? shared = null, Action<WebApplication>? map = null)
     {
-        RedisServer? redis = useRedis ? await RedisServer.StartAsync() : null;
+        if (shared is not null)
+        {
+            await shared.FlushAsync();
+        }
+
+        IRedisDeployment? redis = shared ?? store switch
+        {
+            StoreKind.Redis => await RedisServer.StartAsync(),
+            StoreKind.RedisCluster => await RedisCluster.StartAsync(),
+            _ => null,
+        };
         WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
@@ -52,7 +74,7 @@ public sealed class TestAppHost : IAsyncDisposable
         app.MapControllers();
         await app.StartAsync();
         var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
-        return new TestAppHost(app, client, redis);
+        return new TestAppHost(app, client, redis, ownsRedis: shared is null);
     }
 
     /// <summary>Every key in the store, by a full scan.</summary>
@@ -60,13 +82,7 @@ public sealed class TestAppHost : IAsyncDisposable
     {
         if (Redis is not null)
         {
-            var keys = new HashSet<string>(StringComparer.Ordinal);
-            await foreach (StackExchange.Redis.RedisKey key in Redis.Server.KeysAsync(pageSize: 1000))
-            {
-                keys.Add(key!);
-            }
-
-            return keys;
+            return await Redis.AllKeysAsync();
         }
 
         return ((InMemoryCacheStore)Store).LiveKeys().ToHashSet(StringComparer.Ordinal);
@@ -77,7 +93,7 @@ public sealed class TestAppHost : IAsyncDisposable
         Client.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-        if (Redis is not null)
+        if (Redis is not null && _ownsRedis)
         {
             await Redis.DisposeAsync();
         }

@@ -213,3 +213,11 @@ public sealed class RedisCacheContractTests(RedisFixture redis) : CacheContractT
 
     protected override async Task<StoreHarness> CreateHarnessAsync(Action<CachingOptions> configure) => await RedisHarness.CreateAsync(redis.Server, configure);
 }
+
+[Collection("redis-cluster")]
+public sealed class RedisClusterCacheContractTests(RedisClusterFixture cluster) : CacheContractTests
+{
+    protected override async Task<StoreHarness> CreateHarnessAsync() => await RedisHarness.CreateAsync(cluster.Cluster);
+
+    protected override async Task<StoreHarness> CreateHarnessAsync(Action<CachingOptions> configure) => await RedisHarness.CreateAsync(cluster.Cluster, configure);
+}

@@ -9,7 +9,7 @@ namespace Caching.Runtime.Tests.Infrastructure;
 /// A real redis-server on a free loopback port, in a fresh directory, started for the tests and stopped after.
 /// Missing redis-server is a failure, never a skip: <c>./build.sh test</c> installs it.
 /// </summary>
-public sealed class RedisServer : IAsyncDisposable
+public sealed class RedisServer : IRedisDeployment
 {
     private readonly Process _process;
     private readonly string _directory;
@@ -61,22 +61,7 @@ public sealed class RedisServer : IAsyncDisposable
         for (int attempt = 0; ; attempt++)
         {
             int port = FreePort();
-            var info = new ProcessStartInfo(executable)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (string argument in new[] { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory, "--daemonize", "no", "--protected-mode", "yes" }.Concat(extraArguments))
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            var process = Process.Start(info)!;
-            process.OutputDataReceived += static (_, _) => { };
-            process.ErrorDataReceived += static (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+            Process process = StartProcess(executable, directory, new[] { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory, "--daemonize", "no", "--protected-mode", "yes" }.Concat(extraArguments));
             ConnectionMultiplexer? connection = await TryConnectAsync(port, process);
             if (connection is not null)
             {
@@ -100,6 +85,39 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     public async Task FlushAsync() => await Server.FlushAllDatabasesAsync();
+
+    public async Task<HashSet<string>> AllKeysAsync()
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (RedisKey key in Server.KeysAsync(pageSize: 5000))
+        {
+            keys.Add(key!);
+        }
+
+        return keys;
+    }
+
+    public static Process StartProcess(string executable, string directory, IEnumerable<string> arguments)
+    {
+        var info = new ProcessStartInfo(executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = directory,
+        };
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += static (_, _) => { };
+        process.ErrorDataReceived += static (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -143,7 +161,7 @@ public sealed class RedisServer : IAsyncDisposable
         return null;
     }
 
-    private static void Kill(Process process)
+    internal static void Kill(Process process)
     {
         try
         {
@@ -159,6 +177,25 @@ public sealed class RedisServer : IAsyncDisposable
 
         process.Dispose();
     }
+}
+
+/// <summary>A Redis the tests can use: one server, or a cluster.</summary>
+public interface IRedisDeployment : IAsyncDisposable
+{
+    /// <summary>A StackExchange.Redis connection string for the application under test.</summary>
+    string ConnectionString { get; }
+
+    /// <summary>An admin connection for the tests.</summary>
+    ConnectionMultiplexer Connection { get; }
+
+    /// <summary>Client options for the application under test.</summary>
+    ConfigurationOptions ClientConfiguration(bool admin = false);
+
+    /// <summary>Deletes every key on every primary.</summary>
+    Task FlushAsync();
+
+    /// <summary>Every key on every primary, by a full SCAN.</summary>
+    Task<HashSet<string>> AllKeysAsync();
 }
 
 /// <summary>One redis-server shared by the tests of the "redis" collection.</summary>

@@ -84,19 +84,19 @@ public sealed class InMemoryHarness : StoreHarness
 
 public sealed class RedisHarness : StoreHarness
 {
-    private readonly RedisServer _server;
+    private readonly IRedisDeployment _server;
 
-    private RedisHarness(ServiceProvider services, RedisServer server)
+    private RedisHarness(ServiceProvider services, IRedisDeployment server)
         : base(services)
     {
         _server = server;
     }
 
-    public RedisServer Server => _server;
+    public IRedisDeployment Server => _server;
 
     public override TimeSpan ShortTtl => TimeSpan.FromMilliseconds(400);
 
-    public static async Task<RedisHarness> CreateAsync(RedisServer server, Action<CachingOptions>? configure = null)
+    public static async Task<RedisHarness> CreateAsync(IRedisDeployment server, Action<CachingOptions>? configure = null)
     {
         await server.FlushAsync();
         ConnectionMultiplexer client = await ConnectionMultiplexer.ConnectAsync(server.ClientConfiguration());
@@ -112,16 +112,7 @@ public sealed class RedisHarness : StoreHarness
 
     public override Task AdvanceAsync(TimeSpan duration) => Task.Delay(duration);
 
-    public override async Task<HashSet<string>> AllKeysAsync()
-    {
-        var keys = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (RedisKey key in _server.Server.KeysAsync(pageSize: 5000))
-        {
-            keys.Add(key!);
-        }
-
-        return keys;
-    }
+    public override Task<HashSet<string>> AllKeysAsync() => _server.AllKeysAsync();
 
     public override async Task FillAsync(IReadOnlyList<string> keys, byte[] value, TimeSpan ttl)
     {

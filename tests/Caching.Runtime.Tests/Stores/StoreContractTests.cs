@@ -300,3 +300,27 @@ public sealed class RedisStoreContractTests(RedisFixture redis) : StoreContractT
 {
     protected override async Task<StoreHarness> CreateHarnessAsync() => await RedisHarness.CreateAsync(redis.Server);
 }
+
+[Collection("redis-cluster")]
+public sealed class RedisClusterStoreContractTests(RedisClusterFixture cluster) : StoreContractTests
+{
+    protected override async Task<StoreHarness> CreateHarnessAsync() => await RedisHarness.CreateAsync(cluster.Cluster);
+
+    [Fact]
+    public async Task Matching_keys_spread_over_every_primary_are_all_deleted_without_crossslot()
+    {
+        var keys = Enumerable.Range(0, 3000).Select(i => $"spread:{i}").ToArray();
+        await H.FillAsync(keys, [1], TimeSpan.FromMinutes(5));
+        foreach (StackExchange.Redis.IServer primary in cluster.Cluster.Primaries)
+        {
+            Assert.True(await primary.DatabaseSizeAsync() > 500, $"{primary.EndPoint} holds too few keys for this test to mean anything");
+        }
+
+        PatternDeleteResult result = await Store.DeleteByPatternAsync("spread:*");
+        long byKeys = await Store.DeleteAsync(keys);
+
+        Assert.Equal(3000, result.Deleted);
+        Assert.Equal(0, byKeys);
+        Assert.Empty(await H.AllKeysAsync());
+    }
+}
