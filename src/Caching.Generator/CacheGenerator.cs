@@ -100,6 +100,24 @@ namespace Caching.Generator
                     yield return DiagnosticInfo.Create(DiagnosticDescriptors.PrefixWithDifferentTypes, endpoint.AttributeLocation, group.Key, endpoint.Result.ValueTypeName!, other).ToDiagnostic();
                 }
             }
+
+            // Entries written (reads, and writes with WriteThrough) under one prefix must agree on the namespace.
+            foreach (IGrouping<string, EndpointModel> group in endpoints.Where(e => e.Access != AccessKind.Write || e.WriteThrough).GroupBy(e => e.KeyPrefixSource))
+            {
+                string[] spaces = group.Select(NamespaceText).Distinct().ToArray();
+                if (spaces.Length < 2)
+                {
+                    continue;
+                }
+
+                foreach (EndpointModel endpoint in group)
+                {
+                    string mine = NamespaceText(endpoint);
+                    yield return DiagnosticInfo.Create(DiagnosticDescriptors.PrefixWithDifferentNamespaces, endpoint.AttributeLocation, group.Key, mine, spaces.First(s => s != mine)).ToDiagnostic();
+                }
+            }
         }
+
+        private static string NamespaceText(EndpointModel endpoint) => endpoint.Namespace is null ? "(none)" : "\"" + endpoint.Namespace.Source + "\"";
     }
 }

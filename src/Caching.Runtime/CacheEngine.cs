@@ -22,6 +22,7 @@ public sealed class CacheEngine
     private readonly CachingOptions _options;
     private readonly CachingMetrics _metrics;
     private readonly ILogger _logger;
+    private long _invalidationEpoch;
 
     /// <summary>Creates the engine.</summary>
     /// <param name="store">The store entries live in.</param>
@@ -41,6 +42,12 @@ public sealed class CacheEngine
     /// <summary>The store entries live in.</summary>
     public ICacheStore Store => _store;
 
+    /// <summary>
+    /// Counts the invalidations this process has started. A value loaded while it changed may predate an
+    /// invalidation: single flight uses it to never hand such a value to a request that came later.
+    /// </summary>
+    public long InvalidationEpoch => Interlocked.Read(ref _invalidationEpoch);
+
     /// <summary>Reads an entry.</summary>
     /// <param name="key">The key.</param>
     /// <param name="namespaceName">The namespace the entry belongs to, or <see langword="null"/>.</param>
@@ -54,6 +61,12 @@ public sealed class CacheEngine
         if (namespaceName is null)
         {
             byte[]? value = await _store.GetAsync(key, cancellationToken).ConfigureAwait(false);
+            if (value is not null && NamespaceEnvelope.IsEnvelope(value))
+            {
+                // Written by an endpoint that names a namespace; read without one it is not a value: a miss.
+                value = null;
+            }
+
             Record(value is not null, keyPrefix);
             // Careful: a null byte[] converts implicitly to an empty ReadOnlyMemory, which would read as a hit.
             ReadOnlyMemory<byte>? found = value is null ? default(ReadOnlyMemory<byte>?) : value.AsMemory();
@@ -157,6 +170,7 @@ public sealed class CacheEngine
             return 0;
         }
 
+        Interlocked.Increment(ref _invalidationEpoch);
         long started = Stopwatch.GetTimestamp();
         long deleted = await _store.DeleteAsync(keys, cancellationToken).ConfigureAwait(false);
         _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "key", deleted, Stopwatch.GetElapsedTime(started));
@@ -172,6 +186,7 @@ public sealed class CacheEngine
     public async ValueTask<long> InvalidatePatternAsync(string pattern, string? keyPrefix = null, CancellationToken cancellationToken = default)
     {
         ValidatePattern(pattern);
+        Interlocked.Increment(ref _invalidationEpoch);
         long started = Stopwatch.GetTimestamp();
         PatternDeleteResult result = await _store.DeleteByPatternAsync(pattern, cancellationToken).ConfigureAwait(false);
         _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "pattern", result.Deleted, Stopwatch.GetElapsedTime(started));
@@ -186,6 +201,7 @@ public sealed class CacheEngine
     public async ValueTask<long> InvalidateTagAsync(string tag, string? keyPrefix = null, CancellationToken cancellationToken = default)
     {
         ValidateName(tag, "tag", nameof(tag));
+        Interlocked.Increment(ref _invalidationEpoch);
         long started = Stopwatch.GetTimestamp();
         long deleted = await _store.InvalidateTagAsync(tag, cancellationToken).ConfigureAwait(false);
         _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "tag", deleted, Stopwatch.GetElapsedTime(started));
@@ -201,6 +217,7 @@ public sealed class CacheEngine
     public async ValueTask InvalidateNamespaceAsync(string namespaceName, string? keyPrefix = null, CancellationToken cancellationToken = default)
     {
         ValidateName(namespaceName, "namespace", nameof(namespaceName));
+        Interlocked.Increment(ref _invalidationEpoch);
         long started = Stopwatch.GetTimestamp();
         await _store.SetNamespaceVersionAsync(namespaceName, NewVersion(), _options.NamespaceVersionLifetime, cancellationToken).ConfigureAwait(false);
         _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "namespace", 0, Stopwatch.GetElapsedTime(started));
@@ -229,7 +246,9 @@ public sealed class CacheEngine
         }
     }
 
-    private void ValidatePattern(string pattern)
+    /// <summary>Throws an <see cref="ArgumentException"/> unless <paramref name="pattern"/> is a usable, narrow enough pattern.</summary>
+    /// <param name="pattern">The glob pattern.</param>
+    public void ValidatePattern(string pattern)
     {
         if (string.IsNullOrEmpty(pattern))
         {
@@ -241,13 +260,17 @@ public sealed class CacheEngine
             throw new ArgumentException($"The cache pattern is longer than the {_options.MaxKeyLength} UTF-8 bytes CachingOptions.MaxKeyLength allows.", nameof(pattern));
         }
 
-        if (!RedisGlob.HasLiteralOrClass(pattern))
+        if (!RedisGlob.HasLiteralOrClass(pattern) || pattern.All(static c => c is '*' or '?'))
         {
             throw new ArgumentException($"The pattern '{pattern}' matches every key; name what to invalidate, such as \"post:*\".", nameof(pattern));
         }
     }
 
-    private void ValidateName(string name, string kind, string parameterName)
+    /// <summary>Throws an <see cref="ArgumentException"/> unless <paramref name="name"/> is a usable tag or namespace name.</summary>
+    /// <param name="name">The tag or namespace.</param>
+    /// <param name="kind">"tag" or "namespace", for the message.</param>
+    /// <param name="parameterName">The parameter reported in the exception.</param>
+    public void ValidateName(string name, string kind, string parameterName)
     {
         if (string.IsNullOrEmpty(name))
         {

@@ -23,6 +23,12 @@ internal static class NamespaceEnvelope
         return result;
     }
 
+    /// <summary>
+    /// Whether <paramref name="stored"/> starts like an envelope. 0xCA 0x01 is never the start of valid UTF-8, so
+    /// no JSON or text payload is mistaken for one.
+    /// </summary>
+    public static bool IsEnvelope(byte[] stored) => stored.Length >= 3 && stored[0] == Magic && stored[1] == FormatVersion;
+
     /// <summary>Returns the payload when <paramref name="stored"/> was written under <paramref name="currentVersion"/>.</summary>
     public static bool TryUnwrap(byte[] stored, string currentVersion, out ReadOnlyMemory<byte> payload)
     {

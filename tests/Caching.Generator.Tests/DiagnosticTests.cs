@@ -112,6 +112,49 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void A_write_through_under_another_namespace_than_the_read_is_a_warning_on_both()
+    {
+        string source = Prelude + """
+            app.MapGet("/u/{id}", [Cache("profile", Namespace = "user:{id}")] (int id) => new Post(id, "a"));
+            app.MapPut("/u/{id}", [Cache("profile", WriteThrough = true)] (int id, Post post) => TypedResults.Ok(post));
+            """ + Epilogue;
+
+        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+
+        Diagnostic[] conflicts = run.Diagnostics.Where(d => d.Id == "CACHE015").ToArray();
+        Assert.Equal(2, conflicts.Length);
+        Assert.All(conflicts, d => Assert.Equal(DiagnosticSeverity.Warning, d.Severity));
+        Assert.Contains(conflicts, d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains("namespace \"user:{id}\" and elsewhere with (none)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_action_that_both_reads_and_writes_decides_per_request()
+    {
+        string source = """
+            using Caching;
+            using Microsoft.AspNetCore.Mvc;
+
+            [ApiController]
+            public sealed class ThingsController : ControllerBase
+            {
+                [HttpGet("things/{id}")]
+                [HttpPost("things/{id}")]
+                [Cache("thing")]
+                public ActionResult<string> Thing(int id, int page = 3) => "t";
+            }
+            """;
+
+        (GeneratorRunResult run, var compilation) = GeneratorHarness.Run(source);
+
+        Assert.Empty(run.Diagnostics);
+        Assert.Empty(compilation);
+        string generated = run.GeneratedSources.Single().SourceText.ToString();
+        Assert.Contains("HttpMethods.IsGet(context.HttpContext.Request.Method) || global::Microsoft.AspNetCore.Http.HttpMethods.IsHead(context.HttpContext.Request.Method)", generated);
+        Assert.Contains("? _cache.ReadThroughActionAsync<string>", generated);
+        Assert.Contains(": _cache.WriteActionAsync<string>", generated);
+    }
+
+    [Fact]
     public void An_endpoint_with_an_error_gets_no_generated_code_and_the_app_still_compiles_otherwise()
     {
         string source = Prelude + """
@@ -138,7 +181,7 @@ public sealed class DiagnosticTests
         string releases = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Caching.Generator", "AnalyzerReleases.Unshipped.md"));
         string tests = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "Caching.Generator.Tests", "DiagnosticTests.cs"));
 
-        Assert.Equal(14, ids.Length);
+        Assert.Equal(15, ids.Length);
         Assert.All(ids, id => Assert.Contains(id + " |", releases));
         Assert.All(ids, id => Assert.Contains("\"" + id + "\"", tests));
     }

@@ -279,6 +279,24 @@ public abstract class EndpointCachingTests : IAsyncLifetime
         Assert.True(post.KeysDeleted >= 1);
     }
 
+    [Fact]
+    public async Task A_key_too_long_to_cache_is_served_uncached_on_reads_and_refused_on_writes()
+    {
+        string text = new('x', 2000);
+
+        HttpResponseMessage first = await Client.GetAsync($"/echo/{text}");
+        HttpResponseMessage second = await Client.GetAsync($"/echo/{text}");
+        HttpResponseMessage write = await Client.PutAsync($"/echo/{text}", null);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(2, _host.Db.Calls("GetEcho"));
+        Assert.Equal(HttpStatusCode.BadRequest, write.StatusCode);
+        Assert.Contains("MaxKeyLength", await write.Content.ReadAsStringAsync());
+        Assert.Equal(0, _host.Db.Calls("PutEcho"));
+        Assert.Empty(await _host.AllKeysAsync());
+    }
+
     private async Task SeedAsync(params string[] keys)
     {
         foreach (string key in keys)

@@ -48,6 +48,7 @@ public sealed class PackageConsumerTests
         {
             string feed = Path.Combine(work, "feed");
             await RunAsync(root, "dotnet", "pack", Path.Combine(root, "src", "Caching.Runtime", "Caching.Runtime.csproj"), "-c", "Release", "-o", feed, $"-p:Version={version}");
+            AssertPackageContents(Path.Combine(feed, $"Caching.Runtime.{version}.nupkg"));
 
             string app = Path.Combine(work, "app");
             Directory.CreateDirectory(app);
@@ -102,6 +103,29 @@ public sealed class PackageConsumerTests
     }
 
     private sealed record Item(int Id, int Calls);
+
+    // One package carries the attributes, the generator and the interceptor settings; it depends on no other Caching package.
+    private static void AssertPackageContents(string package)
+    {
+        using System.IO.Compression.ZipArchive zip = System.IO.Compression.ZipFile.OpenRead(package);
+        var entries = zip.Entries.Select(e => e.FullName).ToHashSet();
+        Assert.Contains("lib/net10.0/Caching.Runtime.dll", entries);
+        Assert.Contains("lib/net10.0/Caching.Runtime.xml", entries);
+        Assert.Contains("lib/net10.0/Caching.Attributes.dll", entries);
+        Assert.Contains("analyzers/dotnet/cs/Caching.Generator.dll", entries);
+        Assert.Contains("build/Caching.Runtime.targets", entries);
+        Assert.Contains("buildTransitive/Caching.Runtime.targets", entries);
+        Assert.Contains("README.md", entries);
+        using (var targets = new StreamReader(zip.GetEntry("build/Caching.Runtime.targets")!.Open()))
+        {
+            Assert.Contains("<InterceptorsNamespaces>$(InterceptorsNamespaces);Caching.Generated</InterceptorsNamespaces>", targets.ReadToEnd());
+        }
+
+        using Stream nuspecStream = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
+        var dependencies = System.Xml.Linq.XDocument.Load(nuspecStream).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => (string)e.Attribute("id")!).ToList();
+        Assert.Contains("StackExchange.Redis", dependencies);
+        Assert.DoesNotContain(dependencies, d => d.StartsWith("Caching.", StringComparison.Ordinal));
+    }
 
     private static async Task WaitUntilUpAsync(HttpClient client, Process server)
     {

@@ -17,7 +17,7 @@ public sealed record AuthorRank(int AuthorId, string Name, int Posts, long Views
 
 public sealed record PostUpdate(int AuthorId, int CategoryId, string Title, string Body);
 
-public sealed record PostMove(int From, int To);
+public sealed record PostMove(int AuthorId, int From, int To);
 
 public sealed record NewPost(int AuthorId, int CategoryId, string Title, string Body);
 

@@ -37,6 +37,9 @@ public static class AdminEndpoints
             {
                 invalidated += await cache.InvalidateKeysAsync([CacheKey.Create("user_posts", authorId)], ct);
                 invalidated += await cache.InvalidatePatternAsync(CachePattern.Format($"user_{authorId}_posts:*"), ct);
+
+                // The author's profile counts their posts.
+                await cache.InvalidateNamespaceAsync(CacheKey.Format($"user:{authorId}"), ct);
             }
 
             int[] touched = posts.Select(p => p.CategoryId).Distinct().ToArray();

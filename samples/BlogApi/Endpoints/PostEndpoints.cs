@@ -78,10 +78,10 @@ public static class PostEndpoints
                 return TypedResults.Ok(post.ToDto());
             });
 
-        // Moving a post changes two category lists: both keys are named.
+        // Moving a post changes two category lists (both keys are named) and its author's lists, which show the category.
         posts.MapPost("/{id:int}/move", [Cache("post",
-            ToInvalidateExtra = ["category_posts:{move.From}", "category_posts:{move.To}", "recent_posts:global"],
-            PatternToInvalidateExtra = ["search_posts_*"])]
+            ToInvalidateExtra = ["category_posts:{move.From}", "category_posts:{move.To}", "user_posts:{move.AuthorId}", "recent_posts:global"],
+            PatternToInvalidateExtra = ["user_{move.AuthorId}_posts:*", "search_posts_*"])]
             async Task<Results<Ok<PostDto>, NotFound, Conflict<string>>> (int id, PostMove move, BlogDb db, CancellationToken ct) =>
             {
                 Post? post = await db.Posts.FirstOrDefaultAsync(p => p.Id == id, ct);
@@ -90,9 +90,9 @@ public static class PostEndpoints
                     return TypedResults.NotFound();
                 }
 
-                if (post.CategoryId != move.From)
+                if (post.CategoryId != move.From || post.AuthorId != move.AuthorId)
                 {
-                    return TypedResults.Conflict("from must be the post's current category");
+                    return TypedResults.Conflict("authorId and from must be the post's");
                 }
 
                 post.CategoryId = move.To;

@@ -109,6 +109,13 @@ namespace Caching.Generator.Diagnostics
             DiagnosticSeverity.Error,
             "ResourceIdName names the parameter whose value ends the key; ResourceId is a fixed value for endpoints without one.");
 
+        public static readonly DiagnosticDescriptor PrefixWithDifferentNamespaces = Create(
+            "CACHE015",
+            "One key prefix stored under different namespaces",
+            "Key prefix \"{0}\" is stored here with namespace {1} and elsewhere with {2}; entries written by one are misses for the other",
+            DiagnosticSeverity.Warning,
+            "A GET and a write-through endpoint that share a key prefix must name the same Namespace, or the written entries are never read.");
+
         private static readonly Dictionary<string, DiagnosticDescriptor> All = typeof(DiagnosticDescriptors)
             .GetFields()
             .Where(f => f.FieldType == typeof(DiagnosticDescriptor))

@@ -67,7 +67,7 @@ namespace Caching.Generator.Emit
         private string ReadArgument(ParameterModel parameter)
             => _endpoint.Kind == EndpointKind.MinimalApi
                 ? "context.GetArgument<" + parameter.TypeName + ">(" + parameter.Index + ")"
-                : "global::Caching.AspNetCore.ActionArguments.Get<" + parameter.TypeName + ">(context, " + Literal(parameter.Name) + ")";
+                : "global::Caching.AspNetCore.ActionArguments.Get<" + parameter.TypeName + ">(context, " + Literal(parameter.Name) + (parameter.DefaultValue is null ? string.Empty : ", " + parameter.DefaultValue) + ")";
 
         private static string LocalName(ParameterModel parameter)
         {

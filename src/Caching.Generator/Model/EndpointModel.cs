@@ -24,7 +24,11 @@ namespace Caching.Generator.Model
     }
 
     /// <summary>One handler parameter: what generated code needs to read it.</summary>
-    internal sealed record ParameterModel(string Name, int Index, string TypeName);
+    /// <param name="Name">The parameter's name.</param>
+    /// <param name="Index">Its position in the handler's parameter list.</param>
+    /// <param name="TypeName">Its fully qualified type.</param>
+    /// <param name="DefaultValue">The parameter's explicit default as C#, or null when it has none.</param>
+    internal sealed record ParameterModel(string Name, int Index, string TypeName, string? DefaultValue = null);
 
     /// <summary>One part of a key template: literal text, or a value read from an argument.</summary>
     /// <param name="Literal">The literal text, when <paramref name="ParameterIndex"/> is -1.</param>

@@ -81,26 +81,36 @@ namespace Caching.Generator.Parsing
 
         private static (AccessKind Access, string Verb) AccessOf(IMethodSymbol method)
         {
+            var verbs = new System.Collections.Generic.List<string>();
             foreach (AttributeData attribute in method.GetAttributes())
             {
-                switch (attribute.AttributeClass?.ToDisplayString())
+                string? verb = attribute.AttributeClass?.ToDisplayString() switch
                 {
-                    case "Microsoft.AspNetCore.Mvc.HttpGetAttribute":
-                        return (AccessKind.Read, "GET");
-                    case "Microsoft.AspNetCore.Mvc.HttpHeadAttribute":
-                        return (AccessKind.Read, "HEAD");
-                    case "Microsoft.AspNetCore.Mvc.HttpPostAttribute":
-                        return (AccessKind.Write, "POST");
-                    case "Microsoft.AspNetCore.Mvc.HttpPutAttribute":
-                        return (AccessKind.Write, "PUT");
-                    case "Microsoft.AspNetCore.Mvc.HttpPatchAttribute":
-                        return (AccessKind.Write, "PATCH");
-                    case "Microsoft.AspNetCore.Mvc.HttpDeleteAttribute":
-                        return (AccessKind.Write, "DELETE");
+                    "Microsoft.AspNetCore.Mvc.HttpGetAttribute" => "GET",
+                    "Microsoft.AspNetCore.Mvc.HttpHeadAttribute" => "HEAD",
+                    "Microsoft.AspNetCore.Mvc.HttpPostAttribute" => "POST",
+                    "Microsoft.AspNetCore.Mvc.HttpPutAttribute" => "PUT",
+                    "Microsoft.AspNetCore.Mvc.HttpPatchAttribute" => "PATCH",
+                    "Microsoft.AspNetCore.Mvc.HttpDeleteAttribute" => "DELETE",
+                    "Microsoft.AspNetCore.Mvc.AcceptVerbsAttribute" => "*",
+                    _ => null,
+                };
+                if (verb is not null)
+                {
+                    verbs.Add(verb);
                 }
             }
 
-            return (AccessKind.ByRequestMethod, "any method");
+            // Several verbs that read and write on one action: decided per request, never guessed.
+            if (verbs.Count == 0 || verbs.Contains("*"))
+            {
+                return (AccessKind.ByRequestMethod, "any method");
+            }
+
+            string text = string.Join("/", verbs.Distinct());
+            bool reads = verbs.All(v => v == "GET" || v == "HEAD");
+            bool writes = verbs.All(v => v != "GET" && v != "HEAD");
+            return reads ? (AccessKind.Read, text) : writes ? (AccessKind.Write, text) : (AccessKind.ByRequestMethod, text);
         }
     }
 }

@@ -71,7 +71,7 @@ namespace Caching.Generator.Parsing
                 description,
                 interception,
                 action,
-                handler.Parameters.Select(p => new ParameterModel(p.Name, p.Ordinal, TypeNames.FullyQualifiedWithNullability(p.Type))).ToEquatableArray(),
+                handler.Parameters.Select(p => new ParameterModel(p.Name, p.Ordinal, TypeNames.FullyQualifiedWithNullability(p.Type), DefaultValue(p))).ToEquatableArray(),
                 attribute.KeyPrefix!.Value,
                 ownKey,
                 extraKeys,
@@ -84,6 +84,23 @@ namespace Caching.Generator.Parsing
                 attribute.WriteThrough,
                 result);
             return new ParseResult(model, diagnostics.ToEquatableArray());
+        }
+
+        private static string? DefaultValue(IParameterSymbol parameter)
+        {
+            if (!parameter.HasExplicitDefaultValue)
+            {
+                return null;
+            }
+
+            object? value = parameter.ExplicitDefaultValue;
+            if (value is null)
+            {
+                return "default!";
+            }
+
+            string literal = Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatPrimitive(value, quoteStrings: true, useHexadecimalNumbers: false);
+            return value is string or bool ? literal : "(" + TypeNames.FullyQualified(parameter.Type) + ")" + literal;
         }
 
         // The return type as written, or the lambda's arrow when it has none.

@@ -25,7 +25,24 @@ namespace Caching.Generator.Parsing
             }
 
             result.Clear();
-            byte[] bytes = Encoding.UTF8.GetBytes(value);
+            var bytes = new System.Collections.Generic.List<byte>();
+            for (int i = 0; i < value.Length; i++)
+            {
+                char c = value[i];
+                bool pair = char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]);
+                if (char.IsSurrogate(c) && !pair)
+                {
+                    // Lone surrogate: its WTF-8 bytes, as the runtime writes them.
+                    bytes.Add((byte)(0xE0 | (c >> 12)));
+                    bytes.Add((byte)(0x80 | ((c >> 6) & 0x3F)));
+                    bytes.Add((byte)(0x80 | (c & 0x3F)));
+                    continue;
+                }
+
+                bytes.AddRange(Encoding.UTF8.GetBytes(value.Substring(i, pair ? 2 : 1)));
+                i += pair ? 1 : 0;
+            }
+
             foreach (byte b in bytes)
             {
                 char c = (char)b;

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ApplicationModels;
 using Microsoft.AspNetCore.Mvc.Filters;
@@ -41,6 +43,13 @@ internal sealed class CachingApplicationModelConvention : IApplicationModelConve
 {
     public void Apply(ApplicationModel application)
     {
+        // Controllers can live in a class library whose code has not run yet: run its module initializer (where
+        // the generated registrations are) before looking them up.
+        foreach (Module module in application.Controllers.Select(static c => c.ControllerType.Module).Distinct())
+        {
+            RuntimeHelpers.RunModuleConstructor(module.ModuleHandle);
+        }
+
         foreach (ControllerModel controller in application.Controllers)
         {
             foreach (ActionModel action in controller.Actions)

@@ -89,10 +89,10 @@ public sealed class EndpointCacheRuntime
         TaskCompletionSource<byte[]?>? lease = null;
         if (lookup is not null && _coalescer is not null)
         {
-            lease = _coalescer.TryLead(key, out Task<byte[]?>? leader);
-            if (lease is null && await _coalescer.FollowAsync(leader!, http.RequestAborted).ConfigureAwait(false) is { } shared)
+            lease = _coalescer.TryLead(key, _engine.InvalidationEpoch, out Task<byte[]?>? leader);
+            if (leader is not null && await _coalescer.FollowAsync(leader, http.RequestAborted).ConfigureAwait(false) is { } shared)
             {
-                // Another request with the same key just loaded it: serve its bytes, the handler does not run.
+                // Another request with the same key just loaded and stored it: serve its bytes, the handler does not run.
                 SetStatusHeader(http, hit: true);
                 return new CachedResponse(shared, endpoint.ContentType);
             }
@@ -108,9 +108,13 @@ public sealed class EndpointCacheRuntime
                 return result;
             }
 
-            body = Serialize(value, endpoint, _httpJson.Value.SerializerOptions);
-            await TryStoreAsync(key, body, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false);
-            return new CachedResponse(body, endpoint.ContentType);
+            byte[] serialized = Serialize(value, endpoint, _httpJson.Value.SerializerOptions);
+            if (await TryStoreAsync(key, serialized, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false))
+            {
+                body = serialized;
+            }
+
+            return new CachedResponse(serialized, endpoint.ContentType);
         }
         finally
         {
@@ -126,13 +130,22 @@ public sealed class EndpointCacheRuntime
     /// <param name="context">The filter invocation.</param>
     /// <param name="next">The handler.</param>
     /// <param name="endpoint">The endpoint's settings.</param>
-    /// <param name="invalidations">Builds the keys, patterns, tags and namespaces from the arguments; called only on success.</param>
+    /// <param name="invalidations">Builds the keys, patterns, tags and namespaces from the arguments; they are checked before the handler runs and carried out only on success.</param>
     /// <returns>The handler's result.</returns>
     public async ValueTask<object?> WriteAsync<T>(EndpointFilterInvocationContext context, EndpointFilterDelegate next, CachedEndpointInfo endpoint, Func<EndpointFilterInvocationContext, InvalidationSet> invalidations)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(invalidations);
+
+        // Formed and checked before the handler runs: a write whose invalidations cannot be carried out is
+        // refused, never performed with stale entries left behind.
+        InvalidationSet set = invalidations(context);
+        if (Validate(set) is { } problem)
+        {
+            return TypedResults.Problem(problem, statusCode: StatusCodes.Status400BadRequest, title: "The request's cache keys are not valid");
+        }
+
         object? result = await next(context).ConfigureAwait(false);
         HttpContext http = context.HttpContext;
         if (!IsSuccess(result, http.Response.StatusCode))
@@ -140,7 +153,6 @@ public sealed class EndpointCacheRuntime
             return result;
         }
 
-        InvalidationSet set = invalidations(context);
         byte[]? writeThrough = endpoint.WriteThrough && TryGetValue(result, http, readOnly: false, out T? value)
             ? Serialize(value, endpoint, _httpJson.Value.SerializerOptions)
             : null;
@@ -174,8 +186,8 @@ public sealed class EndpointCacheRuntime
         TaskCompletionSource<byte[]?>? lease = null;
         if (lookup is not null && _coalescer is not null)
         {
-            lease = _coalescer.TryLead(key, out Task<byte[]?>? leader);
-            if (lease is null && await _coalescer.FollowAsync(leader!, http.RequestAborted).ConfigureAwait(false) is { } shared)
+            lease = _coalescer.TryLead(key, _engine.InvalidationEpoch, out Task<byte[]?>? leader);
+            if (leader is not null && await _coalescer.FollowAsync(leader, http.RequestAborted).ConfigureAwait(false) is { } shared)
             {
                 SetStatusHeader(http, hit: true);
                 context.Result = new CachedResponse(shared, CachedEndpointInfo.JsonContentType);
@@ -193,8 +205,11 @@ public sealed class EndpointCacheRuntime
                 return;
             }
 
-            body = JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>(_mvcJson.Value.JsonSerializerOptions));
-            await TryStoreAsync(key, body, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false);
+            byte[] serialized = JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>(_mvcJson.Value.JsonSerializerOptions));
+            if (await TryStoreAsync(key, serialized, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false))
+            {
+                body = serialized;
+            }
         }
         finally
         {
@@ -210,20 +225,26 @@ public sealed class EndpointCacheRuntime
     /// <param name="context">The action filter context.</param>
     /// <param name="next">The action.</param>
     /// <param name="endpoint">The endpoint's settings.</param>
-    /// <param name="invalidations">Builds the keys, patterns, tags and namespaces from the arguments; called only on success.</param>
+    /// <param name="invalidations">Builds the keys, patterns, tags and namespaces from the arguments; they are checked before the handler runs and carried out only on success.</param>
     /// <returns>A task that completes when the action ran and the invalidations are done.</returns>
     public async Task WriteActionAsync<T>(ActionExecutingContext context, ActionExecutionDelegate next, CachedEndpointInfo endpoint, Func<ActionExecutingContext, InvalidationSet> invalidations)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(invalidations);
+        InvalidationSet set = invalidations(context);
+        if (Validate(set) is { } problem)
+        {
+            context.Result = new ObjectResult(new ProblemDetails { Status = StatusCodes.Status400BadRequest, Title = "The request's cache keys are not valid", Detail = problem }) { StatusCode = StatusCodes.Status400BadRequest };
+            return;
+        }
+
         ActionExecutedContext executed = await next().ConfigureAwait(false);
         if ((executed.Exception is not null && !executed.ExceptionHandled) || !IsActionSuccess(executed.Result, context.HttpContext.Response.StatusCode))
         {
             return;
         }
 
-        InvalidationSet set = invalidations(context);
         byte[]? writeThrough = endpoint.WriteThrough && TryGetActionValue(executed.Result, readOnly: false, out T? value)
             ? JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>(_mvcJson.Value.JsonSerializerOptions))
             : null;
@@ -239,6 +260,40 @@ public sealed class EndpointCacheRuntime
         object? inner = result is INestedHttpResult nested ? nested.Result : result;
         int status = inner is IStatusCodeHttpResult { StatusCode: int code } ? code : responseStatus;
         return status is >= 200 and < 300;
+    }
+
+    // Every key, pattern, tag and namespace of the set, checked as the engine will check them.
+    private string? Validate(InvalidationSet set)
+    {
+        try
+        {
+            _engine.ValidateKey(set.OwnKey);
+            foreach (string key in set.Keys ?? [])
+            {
+                _engine.ValidateKey(key);
+            }
+
+            foreach (string pattern in set.Patterns ?? [])
+            {
+                _engine.ValidatePattern(pattern);
+            }
+
+            foreach (string tag in (set.Tags ?? []).Concat(set.EntryTags ?? []))
+            {
+                _engine.ValidateName(tag, "tag", nameof(set));
+            }
+
+            foreach (string space in (set.Namespaces ?? []).Append(set.EntryNamespace).OfType<string>())
+            {
+                _engine.ValidateName(space, "namespace", nameof(set));
+            }
+
+            return null;
+        }
+        catch (ArgumentException ex)
+        {
+            return ex.Message;
+        }
     }
 
     private static bool IsActionSuccess(IActionResult? result, int responseStatus)
@@ -304,6 +359,12 @@ public sealed class EndpointCacheRuntime
         {
             return await _engine.GetAsync(key, namespaceName, endpoint.KeyPrefixTemplate, cancellationToken).ConfigureAwait(false);
         }
+        catch (ArgumentException ex)
+        {
+            // A key this request cannot use (too long, say): the handler answers, uncached.
+            Log.KeyNotCacheable(_logger, key.Length > 64 ? key[..64] : key, ex.Message);
+            return null;
+        }
         catch (Exception ex) when (IsStoreFailure(ex))
         {
             // Fail open: the handler answers; nothing is stored, since the store's state is unknown.
@@ -312,16 +373,17 @@ public sealed class EndpointCacheRuntime
         }
     }
 
-    private async ValueTask TryStoreAsync(string key, byte[] body, CachedEndpointInfo endpoint, string? namespaceName, string[]? tags, CacheLookup? lookup, CancellationToken cancellationToken)
+    private async ValueTask<bool> TryStoreAsync(string key, byte[] body, CachedEndpointInfo endpoint, string? namespaceName, string[]? tags, CacheLookup? lookup, CancellationToken cancellationToken)
     {
         try
         {
             var options = new CacheEntryOptions { Expiration = endpoint.Expiration, Namespace = namespaceName, Tags = tags, KeyPrefix = endpoint.KeyPrefixTemplate };
-            await _engine.SetAsync(key, body, options, lookup, cancellationToken).ConfigureAwait(false);
+            return await _engine.SetAsync(key, body, options, lookup, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsStoreFailure(ex))
         {
             Log.StoreWriteFailed(_logger, key, ex);
+            return false;
         }
     }
 
@@ -370,7 +432,7 @@ public sealed class EndpointCacheRuntime
         }
     }
 
-    private static bool IsStoreFailure(Exception ex) => ex is not (ArgumentException or OperationCanceledException);
+    private static bool IsStoreFailure(Exception ex) => ex is not OperationCanceledException;
 
     private void SetStatusHeader(HttpContext http, bool hit)
     {

@@ -6,29 +6,41 @@ namespace Caching.AspNetCore;
 /// Single flight per process: of the concurrent misses on one key, one (the leader) runs the handler; the others
 /// wait, up to a bound, for the bytes it stores, and run the handler themselves if none come.
 /// </summary>
+/// <remarks>
+/// A follower takes the leader's bytes only if no invalidation started in this process between the leader's
+/// start and the follower's arrival (<see cref="CacheEngine.InvalidationEpoch"/>), and only if the leader really
+/// stored them: a request that comes after a write never gets a value loaded before it.
+/// </remarks>
 internal sealed class MissCoalescer(TimeSpan maxWait)
 {
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<byte[]?>> _loads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Load> _loads = new(StringComparer.Ordinal);
 
-    /// <summary>Returns a lease when the caller leads the load of <paramref name="key"/>; else the leader's load to wait for.</summary>
-    public TaskCompletionSource<byte[]?>? TryLead(string key, out Task<byte[]?>? leader)
+    /// <summary>
+    /// Returns a lease when the caller leads the load of <paramref name="key"/>. Otherwise returns null, with the
+    /// leader's load to wait for, or with no leader when the one in flight started before an invalidation.
+    /// </summary>
+    public TaskCompletionSource<byte[]?>? TryLead(string key, long epoch, out Task<byte[]?>? leader)
     {
-        var mine = new TaskCompletionSource<byte[]?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        TaskCompletionSource<byte[]?> current = _loads.GetOrAdd(key, mine);
+        var mine = new Load(new TaskCompletionSource<byte[]?>(TaskCreationOptions.RunContinuationsAsynchronously), epoch);
+        Load current = _loads.GetOrAdd(key, mine);
         if (ReferenceEquals(current, mine))
         {
             leader = null;
-            return mine;
+            return mine.Completion;
         }
 
-        leader = current.Task;
+        leader = current.Epoch == epoch ? current.Completion.Task : null;
         return null;
     }
 
-    /// <summary>Ends a lead: hands the stored bytes (or null when nothing was cacheable) to the waiters.</summary>
+    /// <summary>Ends a lead: hands the stored bytes (or null when nothing was stored) to the waiters.</summary>
     public void Complete(string key, TaskCompletionSource<byte[]?> lease, byte[]? body)
     {
-        _loads.TryRemove(new KeyValuePair<string, TaskCompletionSource<byte[]?>>(key, lease));
+        if (_loads.TryGetValue(key, out Load? load) && ReferenceEquals(load.Completion, lease))
+        {
+            _loads.TryRemove(new KeyValuePair<string, Load>(key, load));
+        }
+
         lease.TrySetResult(body);
     }
 
@@ -44,4 +56,6 @@ internal sealed class MissCoalescer(TimeSpan maxWait)
             return null;
         }
     }
+
+    private sealed record Load(TaskCompletionSource<byte[]?> Completion, long Epoch);
 }

@@ -31,4 +31,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "Invalidation after a write to '{Key}' failed; cached entries may be stale until they expire")]
     public static partial void InvalidationFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Key '{Key}' cannot be cached ({Reason}); the handler answers uncached")]
+    public static partial void KeyNotCacheable(ILogger logger, string key, string reason);
 }

@@ -93,7 +93,7 @@ public static class KeyEncoding
             }
 
             int width = char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]) ? 2 : 1;
-            int bytes = Encoding.UTF8.GetBytes(value.Slice(i, width), utf8);
+            int bytes = width == 1 && char.IsSurrogate(c) ? WriteLoneSurrogate(c, utf8) : Encoding.UTF8.GetBytes(value.Slice(i, width), utf8);
             for (int b = 0; b < bytes; b++)
             {
                 destination[written++] = '%';
@@ -109,8 +109,18 @@ public static class KeyEncoding
 
     private static int GetUtf8Length(ReadOnlySpan<char> chars)
     {
-        // A lone surrogate encodes as U+FFFD (three bytes), as Encoding.UTF8 does.
-        return Encoding.UTF8.GetByteCount(chars);
+        // A lone surrogate takes three bytes (its WTF-8 form), like U+FFFD, but different ones.
+        return chars.Length == 1 && char.IsSurrogate(chars[0]) ? 3 : Encoding.UTF8.GetByteCount(chars);
+    }
+
+    // The WTF-8 bytes of a lone surrogate (ED A0..BF xx): never valid UTF-8, so never the encoding of real text,
+    // and two different lone surrogates stay different.
+    private static int WriteLoneSurrogate(char c, Span<byte> bytes)
+    {
+        bytes[0] = (byte)(0xE0 | (c >> 12));
+        bytes[1] = (byte)(0x80 | ((c >> 6) & 0x3F));
+        bytes[2] = (byte)(0x80 | (c & 0x3F));
+        return 3;
     }
 
     /// <summary>Appends the encoding of <paramref name="value"/> to a pooled buffer, growing it when needed.</summary>

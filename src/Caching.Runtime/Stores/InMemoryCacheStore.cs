@@ -158,7 +158,9 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
     /// <inheritdoc />
     public ValueTask<long> InvalidateTagAsync(string tag, CancellationToken cancellationToken = default)
     {
-        if (!_tags.TryRemove(tag, out ConcurrentDictionary<string, long>? index))
+        // The filings stay until they expire: an entry stored again under this tag while the invalidation runs
+        // is still filed, so the next invalidation finds it.
+        if (!_tags.TryGetValue(tag, out ConcurrentDictionary<string, long>? index))
         {
             return ValueTask.FromResult(0L);
         }
@@ -241,9 +243,14 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
                 }
             }
 
-            if (tag.Value.IsEmpty)
+            if (tag.Value.IsEmpty && _tags.TryRemove(tag))
             {
-                _tags.TryRemove(tag);
+                // A filing may have landed between the check and the removal: put it back rather than lose it.
+                foreach (KeyValuePair<string, long> late in tag.Value)
+                {
+                    _tags.GetOrAdd(tag.Key, static _ => new ConcurrentDictionary<string, long>(StringComparer.Ordinal))
+                        .AddOrUpdate(late.Key, static (_, added) => added, static (_, existing, added) => Math.Max(existing, added), late.Value);
+                }
             }
         }
     }

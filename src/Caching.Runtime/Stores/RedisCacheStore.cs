@@ -14,9 +14,11 @@ namespace Caching.Stores;
 /// <list type="bullet">
 /// <item>Set is one <c>SET key value PX ttl</c>: a key never exists without its time to live.</item>
 /// <item>Deletes use UNLINK, keys grouped by hash slot and sent in chunks of <see cref="CachingOptions.DeleteBatchSize"/>.</item>
-/// <item>Pattern deletes SCAN every primary concurrently (never KEYS) and delete each page while the next is scanned.</item>
+/// <item>Pattern deletes SCAN every primary concurrently (never KEYS) and delete each page while the next pages are
+/// scanned, at most four pages in flight.</item>
 /// <item>A tag is a sorted set under <c>{InternalKeyPrefix}tag:{tag}</c>: member = key, score = the entry's expiry.
-/// Filing trims expired members and keeps the set alive only as long as its longest-lived entry.</item>
+/// Filing trims expired members and keeps the set alive only as long as its longest-lived entry; invalidation
+/// ZSCANs it and UNLINKs the members.</item>
 /// <item>A namespace version is a string under <c>{InternalKeyPrefix}ns:{namespace}</c>.</item>
 /// </list>
 /// </remarks>
@@ -32,6 +34,8 @@ public sealed class RedisCacheStore : ICacheStore, IAsyncDisposable
         end
         return 1
         """;
+
+    private const int MaxPagesInFlight = 4;
 
     private readonly IConnectionMultiplexer _connection;
     private readonly bool _ownsConnection;
@@ -129,31 +133,36 @@ public sealed class RedisCacheStore : ICacheStore, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask<long> InvalidateTagAsync(string tag, CancellationToken cancellationToken = default)
     {
-        RedisKey tagKey = TagKey(tag);
+        // ZSCAN the index (single key: cluster-safe) and UNLINK its members page by page, a few pages in flight.
+        // Filings are not removed: they expire with their entries (filing trims them), and an entry stored again
+        // under the tag while this runs stays filed, so the next invalidation still finds it.
+        var pending = new Queue<Task<long>>();
+        var page = new List<RedisKey>(_deleteBatchSize);
         long deleted = 0;
-
-        // Take members page by page, delete their entries, then remove exactly those members. Entries filed
-        // while this runs are taken too; the loop ends when the index is empty or after the members that were
-        // there at the start (plus one page), so a steady stream of new filings cannot keep it running.
-        long budget = await _database.SortedSetLengthAsync(tagKey).ConfigureAwait(false) + _deleteBatchSize;
-        while (budget > 0)
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        await foreach (SortedSetEntry filing in _database.SortedSetScanAsync(TagKey(tag), pageSize: _scanPageSize).WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            RedisValue[] members = await _database.SortedSetRangeByRankAsync(tagKey, 0, _deleteBatchSize - 1).ConfigureAwait(false);
-            if (members.Length == 0)
+            if (filing.Score <= now)
             {
-                break;
+                continue;
             }
 
-            var keys = new RedisKey[members.Length];
-            for (int i = 0; i < members.Length; i++)
+            page.Add((string?)filing.Element);
+            if (page.Count >= _deleteBatchSize)
             {
-                keys[i] = (string?)members[i];
+                deleted += await EnqueueAsync(pending, UnlinkAsync(page.ToArray())).ConfigureAwait(false);
+                page.Clear();
             }
+        }
 
-            deleted += await UnlinkAsync(keys).ConfigureAwait(false);
-            await _database.SortedSetRemoveAsync(tagKey, members).ConfigureAwait(false);
-            budget -= members.Length;
+        if (page.Count > 0)
+        {
+            pending.Enqueue(UnlinkAsync(page.ToArray()));
+        }
+
+        foreach (Task<long> remaining in pending)
+        {
+            deleted += await remaining.ConfigureAwait(false);
         }
 
         return deleted;
@@ -210,7 +219,7 @@ public sealed class RedisCacheStore : ICacheStore, IAsyncDisposable
         long matched = 0;
         long deleted = 0;
         var page = new List<RedisKey>(_scanPageSize);
-        Task<long>? pending = null;
+        var pending = new Queue<Task<long>>();
 
         await foreach (RedisKey key in server.KeysAsync(_database.Database, pattern, _scanPageSize).WithCancellation(cancellationToken).ConfigureAwait(false))
         {
@@ -223,28 +232,36 @@ public sealed class RedisCacheStore : ICacheStore, IAsyncDisposable
             page.Add(key);
             if (page.Count >= _scanPageSize)
             {
-                // At most one page is being deleted while the next one is scanned: memory stays bounded.
-                if (pending is not null)
-                {
-                    deleted += await pending.ConfigureAwait(false);
-                }
-
-                pending = UnlinkAsync(page.ToArray());
+                deleted += await EnqueueAsync(pending, UnlinkAsync(page.ToArray())).ConfigureAwait(false);
                 page.Clear();
             }
         }
 
-        if (pending is not null)
-        {
-            deleted += await pending.ConfigureAwait(false);
-        }
-
         if (page.Count > 0)
         {
-            deleted += await UnlinkAsync(page.ToArray()).ConfigureAwait(false);
+            pending.Enqueue(UnlinkAsync(page.ToArray()));
+        }
+
+        foreach (Task<long> remaining in pending)
+        {
+            deleted += await remaining.ConfigureAwait(false);
         }
 
         return new PatternDeleteResult(matched, deleted);
+    }
+
+    // Keeps at most MaxPagesInFlight deletes outstanding while scanning goes on: memory stays bounded by a few
+    // pages, and the network stays busy. Returns what the deletes that had to finish now deleted.
+    private static async Task<long> EnqueueAsync(Queue<Task<long>> pending, Task<long> delete)
+    {
+        pending.Enqueue(delete);
+        long deleted = 0;
+        while (pending.Count > MaxPagesInFlight)
+        {
+            deleted += await pending.Dequeue().ConfigureAwait(false);
+        }
+
+        return deleted;
     }
 
     private bool IsInternal(RedisKey key)

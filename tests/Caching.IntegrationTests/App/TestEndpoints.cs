@@ -79,6 +79,18 @@ public static class TestEndpoints
             return new { id, total = 42 };
         });
 
+        // Keys built from arbitrary text: too long for MaxKeyLength on purpose in one test.
+        app.MapGet("/echo/{text}", [Cache("echo", ResourceIdName = "text")] (string text, BlogStore db) =>
+        {
+            db.Count("GetEcho");
+            return new { text };
+        });
+        app.MapPut("/echo/{text}", [Cache("echo", ResourceIdName = "text")] (string text, BlogStore db) =>
+        {
+            db.Count("PutEcho");
+            return TypedResults.NoContent();
+        });
+
         // A string result is written as text/plain.
         app.MapGet("/greetings/{id}", [Cache("greeting")] (int id, BlogStore db) =>
         {

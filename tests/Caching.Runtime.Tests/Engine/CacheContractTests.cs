@@ -140,6 +140,28 @@ public abstract class CacheContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_namespaced_entry_read_without_its_namespace_is_a_miss_not_garbage()
+    {
+        await Cache.SetAsync("profile:1", "p1", new CacheEntryOptions { Namespace = "user:1" });
+
+        Assert.False((await Cache.TryGetAsync<string>("profile:1")).Found);
+        Assert.True((await Cache.TryGetAsync<string>("profile:1", new CacheEntryOptions { Namespace = "user:1" })).Found);
+    }
+
+    [Fact]
+    public async Task Invalidations_advance_the_epoch_that_single_flight_checks()
+    {
+        long before = H.Engine.InvalidationEpoch;
+
+        await Cache.InvalidateKeysAsync(["a:1"]);
+        await Cache.InvalidatePatternAsync("a:*");
+        await Cache.InvalidateTagAsync("t");
+        await Cache.InvalidateNamespaceAsync("n:1");
+
+        Assert.Equal(before + 4, H.Engine.InvalidationEpoch);
+    }
+
+    [Fact]
     public async Task Bad_input_is_an_argument_exception_and_writes_nothing()
     {
         await Assert.ThrowsAsync<ArgumentException>(() => Cache.SetAsync("", 1).AsTask());
@@ -157,6 +179,7 @@ public abstract class CacheContractTests : IAsyncLifetime
         ArgumentException everything = await Assert.ThrowsAsync<ArgumentException>(() => Cache.InvalidatePatternAsync("**").AsTask());
         Assert.Contains("every key", everything.Message);
         await Assert.ThrowsAsync<ArgumentException>(() => Cache.InvalidatePatternAsync("").AsTask());
+        await Assert.ThrowsAsync<ArgumentException>(() => Cache.InvalidatePatternAsync("??*").AsTask());
         await Assert.ThrowsAsync<ArgumentException>(() => Cache.InvalidateKeysAsync(["ok:1", ""]).AsTask());
         await Assert.ThrowsAsync<ArgumentException>(() => Cache.InvalidateTagAsync("").AsTask());
         await Assert.ThrowsAsync<ArgumentException>(() => Cache.InvalidateNamespaceAsync("").AsTask());

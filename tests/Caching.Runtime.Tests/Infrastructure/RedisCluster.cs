@@ -177,16 +177,3 @@ public sealed class RedisCluster : IRedisDeployment
         throw new TimeoutException("Timed out waiting for " + what);
     }
 }
-
-/// <summary>One three-primary cluster shared by the tests of the "redis-cluster" collection.</summary>
-public sealed class RedisClusterFixture : IAsyncLifetime
-{
-    public RedisCluster Cluster { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Cluster = await RedisCluster.StartAsync();
-
-    public async Task DisposeAsync() => await Cluster.DisposeAsync();
-}
-
-[CollectionDefinition("redis-cluster")]
-public sealed class RedisClusterCollection : ICollectionFixture<RedisClusterFixture>;

@@ -197,16 +197,3 @@ public interface IRedisDeployment : IAsyncDisposable
     /// <summary>Every key on every primary, by a full SCAN.</summary>
     Task<HashSet<string>> AllKeysAsync();
 }
-
-/// <summary>One redis-server shared by the tests of the "redis" collection.</summary>
-public sealed class RedisFixture : IAsyncLifetime
-{
-    public RedisServer Server { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Server = await RedisServer.StartAsync();
-
-    public async Task DisposeAsync() => await Server.DisposeAsync();
-}
-
-[CollectionDefinition("redis")]
-public sealed class RedisCollection : ICollectionFixture<RedisFixture>;

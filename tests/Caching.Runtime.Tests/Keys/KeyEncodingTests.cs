@@ -70,6 +70,20 @@ public sealed class KeyEncodingTests
     }
 
     [Fact]
+    public void Lone_surrogates_never_collide_with_the_replacement_character_or_each_other()
+    {
+        string high = "\ud800";
+        string low = "\udc00";
+        string replacement = "\ufffd";
+
+        Assert.Equal("%ED%A0%80", KeyEncoding.Encode(high));
+        Assert.Equal("%EF%BF%BD", KeyEncoding.Encode(replacement));
+        Assert.Equal(3, new[] { KeyEncoding.Encode(high), KeyEncoding.Encode(low), KeyEncoding.Encode(replacement) }.Distinct().Count());
+        Assert.Equal(KeyEncoding.Encode(high).Length, KeyEncoding.GetEncodedLength(high));
+        Assert.Equal("%F0%9D%84%9E", KeyEncoding.Encode("\ud834\udd1e"));
+    }
+
+    [Fact]
     public void Values_are_formatted_with_the_invariant_culture()
     {
         CultureInfo original = CultureInfo.CurrentCulture;
