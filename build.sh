@@ -3,6 +3,7 @@
 #   ./build.sh test     install what the tests need (redis-server), build, run every test
 #   ./build.sh sample   run samples/BlogApi on the embedded store
 #   ./build.sh pack     make the Caching.Runtime package in artifacts/packages
+#   ./build.sh bench    invalidation benchmarks (1,000,000 keys, one node and a cluster) -> docs/benchmarks/
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -53,5 +54,10 @@ case "${1:-test}" in
   test) shift || true; run_tests "$@" ;;
   sample) shift || true; dotnet run --project samples/BlogApi "$@" ;;
   pack) dotnet pack src/Caching.Runtime/Caching.Runtime.csproj -c Release -o artifacts/packages ;;
-  *) echo "usage: ./build.sh [test|sample|pack]" >&2; exit 2 ;;
+  bench)
+    shift || true
+    ensure_redis
+    dotnet run -c Release --project benchmarks/Caching.Benchmarks.Invalidation -- "$@"
+    python3 scripts/chart.py docs/benchmarks/invalidation.json docs/benchmarks/invalidation.svg ;;
+  *) echo "usage: ./build.sh [test|sample|pack|bench]" >&2; exit 2 ;;
 esac
