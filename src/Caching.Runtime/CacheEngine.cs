@@ -128,13 +128,24 @@ public sealed class CacheEngine
                 : await _store.GetNamespaceVersionAsync(namespaceName, cancellationToken).ConfigureAwait(false);
             if (version is null)
             {
-                // No version yet: create one. If another writer created or bumped it meanwhile, our value may
-                // predate that invalidation, so it is not stored.
+                // No version yet: create one. If another writer created or bumped it meanwhile, a value loaded
+                // after a miss may predate that invalidation, so it is not stored.
                 version = NewVersion();
                 TimeSpan lifetime = ttl > _options.NamespaceVersionLifetime ? ttl : _options.NamespaceVersionLifetime;
                 if (!await _store.TryCreateNamespaceVersionAsync(namespaceName, version, lifetime, cancellationToken).ConfigureAwait(false))
                 {
-                    return false;
+                    if (lookup is not null)
+                    {
+                        return false;
+                    }
+
+                    // An explicit write (warming, write-through) carries a fresh value: store it under the version
+                    // that another writer just created.
+                    version = await _store.GetNamespaceVersionAsync(namespaceName, cancellationToken).ConfigureAwait(false);
+                    if (version is null)
+                    {
+                        return false;
+                    }
                 }
             }
 

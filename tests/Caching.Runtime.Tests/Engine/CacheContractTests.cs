@@ -140,6 +140,19 @@ public abstract class CacheContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrent_explicit_writes_into_a_new_namespace_are_all_stored()
+    {
+        var space = new CacheEntryOptions { Namespace = "user:5" };
+
+        await Task.WhenAll(Enumerable.Range(0, 50).Select(i => Cache.SetAsync($"item:{i}", i, space).AsTask()));
+
+        for (int i = 0; i < 50; i++)
+        {
+            Assert.Equal(i, (await Cache.TryGetAsync<int>($"item:{i}", space)).Value);
+        }
+    }
+
+    [Fact]
     public async Task A_namespaced_entry_read_without_its_namespace_is_a_miss_not_garbage()
     {
         await Cache.SetAsync("profile:1", "p1", new CacheEntryOptions { Namespace = "user:1" });
