@@ -65,6 +65,13 @@ namespace Caching.Generator
                 .ThenBy(e => e.AttributeLocation.Span.Start)
                 .ToImmutableArray();
 
+            // [Cache] methods that no Map* call takes as its handler (passed through a variable, or never mapped).
+            var attached = new HashSet<string>(results.Select(r => r.HandlerMethodId).OfType<string>(), System.StringComparer.Ordinal);
+            foreach (ParseResult stray in results.Where(r => r.UnattachedMethodId is not null && !attached.Contains(r.UnattachedMethodId)))
+            {
+                output.ReportDiagnostic(DiagnosticInfo.Create(DiagnosticDescriptors.NotAttached, stray.UnattachedMethodLocation).ToDiagnostic());
+            }
+
             foreach (Diagnostic diagnostic in PrefixConflicts(endpoints))
             {
                 output.ReportDiagnostic(diagnostic);

@@ -112,6 +112,35 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void A_cached_method_passed_through_a_variable_is_a_warning_and_a_mapped_one_is_not()
+    {
+        string source = Prelude + """
+            System.Delegate handler = Stray;
+            app.MapGet("/stray/{id}", handler);
+            app.MapGet("/mapped/{id}", Mapped);
+            app.MapGet("/wrapped/{id}", ([Cache("wrapped")] (int id) => id));
+            }
+
+            [Cache("stray")]
+            private static int Stray(int id) => id;
+
+            [Cache("mapped")]
+            private static int Mapped(int id) => id;
+
+            private static void Unused()
+            {
+            """ + Epilogue;
+
+        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+
+        Diagnostic stray = Assert.Single(run.Diagnostics, d => d.Id == "CACHE012");
+        Assert.Equal("Cache(\"stray\")", source.Substring(stray.Location.SourceSpan.Start, stray.Location.SourceSpan.Length));
+        string generated = run.GeneratedSources.Single().SourceText.ToString();
+        Assert.Contains("\"mapped\"", generated);
+        Assert.Contains("\"wrapped\"", generated);
+    }
+
+    [Fact]
     public void A_write_through_under_another_namespace_than_the_read_is_a_warning_on_both()
     {
         string source = Prelude + """

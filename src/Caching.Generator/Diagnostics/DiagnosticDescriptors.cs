@@ -91,7 +91,7 @@ namespace Caching.Generator.Diagnostics
         public static readonly DiagnosticDescriptor NotAttached = Create(
             "CACHE012",
             "Caching is not applied",
-            "This [Cache] handler is not passed directly to a Map* call or declared as a controller action, so caching is not applied",
+            "This [Cache] handler is not passed directly to a Map* call nor declared as a controller action, so caching is not applied",
             DiagnosticSeverity.Warning,
             "The generator attaches caching where the handler is passed to MapGet/MapPost/MapPut/MapPatch/MapDelete/MapMethods, or on controller actions. A handler passed through a variable is not seen.");
 

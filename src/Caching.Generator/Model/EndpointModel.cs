@@ -88,5 +88,15 @@ namespace Caching.Generator.Model
     internal sealed record ControllerActionModel(string ControllerTypeName, string MethodName, EquatableArray<string> ParameterTypeNames);
 
     /// <summary>The parse result of one candidate: a model to emit (when valid) and its diagnostics.</summary>
-    internal sealed record ParseResult(EndpointModel? Endpoint, EquatableArray<DiagnosticInfo> Diagnostics);
+    /// <param name="Endpoint">The endpoint to emit, when valid.</param>
+    /// <param name="Diagnostics">What to report.</param>
+    /// <param name="HandlerMethodId">For a Map* call whose handler is a method group: the method's documentation id.</param>
+    /// <param name="UnattachedMethodId">For a [Cache] method that is no controller action: its documentation id.</param>
+    /// <param name="UnattachedMethodLocation">Where that method's [Cache] is, for CACHE012.</param>
+    internal sealed record ParseResult(
+        EndpointModel? Endpoint,
+        EquatableArray<DiagnosticInfo> Diagnostics,
+        string? HandlerMethodId = null,
+        string? UnattachedMethodId = null,
+        LocationInfo? UnattachedMethodLocation = null);
 }

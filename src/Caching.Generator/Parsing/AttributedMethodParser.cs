@@ -14,7 +14,7 @@ namespace Caching.Generator.Parsing
     internal static class AttributedMethodParser
     {
         public static bool IsCandidate(SyntaxNode node, CancellationToken cancellationToken)
-            => node is MethodDeclarationSyntax or LambdaExpressionSyntax;
+            => node is MethodDeclarationSyntax or LambdaExpressionSyntax or LocalFunctionStatementSyntax;
 
         public static ParseResult? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
@@ -29,9 +29,16 @@ namespace Caching.Generator.Parsing
                 return new ParseResult(null, new[] { DiagnosticInfo.Create(DiagnosticDescriptors.NotAttached, where) }.ToEquatableArray());
             }
 
-            if (context.TargetSymbol is not IMethodSymbol method || !IsControllerAction(method))
+            if (context.TargetSymbol is not IMethodSymbol method)
             {
                 return null;
+            }
+
+            if (!IsControllerAction(method))
+            {
+                // Possibly a method group passed to Map*: the generator reports it unless some Map* call uses it.
+                LocationInfo where = LocationInfo.From(context.TargetNode.SyntaxTree, context.Attributes[0].ApplicationSyntaxReference!.Span);
+                return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty, UnattachedMethodId: method.OriginalDefinition.GetDocumentationCommentId() ?? method.ToDisplayString(), UnattachedMethodLocation: where);
             }
 
             if (AttributeReader.Read(context.Attributes[0], cancellationToken) is not { } attribute)

@@ -65,7 +65,10 @@ namespace Caching.Generator.Parsing
             (AccessKind access, string verb) = AccessOf(method.Name, invocation, reduced!, semantic, cancellationToken);
             string route = RouteText(invocation, reduced!);
             string description = method.Name + "(" + route + ") at " + callLocation.Display;
-            return EndpointFactory.Create(attribute, handler, EndpointKind.MinimalApi, access, verb, description, interception, null, semantic.Compilation);
+            ParseResult result = EndpointFactory.Create(attribute, handler, EndpointKind.MinimalApi, access, verb, description, interception, null, semantic.Compilation);
+            return handlerExpression is LambdaExpressionSyntax
+                ? result
+                : result with { HandlerMethodId = handler.OriginalDefinition.GetDocumentationCommentId() ?? handler.ToDisplayString() };
         }
 
         /// <summary>Whether a lambda is the handler argument of a Map* call that this parser handles.</summary>
@@ -84,8 +87,9 @@ namespace Caching.Generator.Parsing
                 return false;
             }
 
+            // HandlerArgument strips parentheses and casts, as the walk up from the lambda did.
             ExpressionSyntax? handler = HandlerArgument(invocation, reduced!);
-            return handler is not null && argument.Expression == handler;
+            return handler == lambda;
         }
 
         private static bool TryGetMapMethod(InvocationExpressionSyntax invocation, SemanticModel semantic, CancellationToken cancellationToken, out IMethodSymbol? reduced, out IMethodSymbol? method)
