@@ -109,6 +109,8 @@ public sealed class CacheEngine
             throw new ArgumentOutOfRangeException(nameof(options), ttl, "The expiration of a cache entry must be positive.");
         }
 
+        ttl = WithJitter(ttl);
+
         IReadOnlyList<string>? tags = options?.Tags;
         if (tags is not null)
         {
@@ -304,6 +306,13 @@ public sealed class CacheEngine
         {
             _metrics.Miss(keyPrefix);
         }
+    }
+
+    // Up to ExpirationJitter of the TTL added at random, so entries written together expire apart.
+    private TimeSpan WithJitter(TimeSpan ttl)
+    {
+        double jitter = _options.ExpirationJitter;
+        return jitter <= 0 ? ttl : ttl + TimeSpan.FromTicks((long)(ttl.Ticks * jitter * Random.Shared.NextDouble()));
     }
 
     private static string NewVersion() => Guid.NewGuid().ToString("N");

@@ -57,6 +57,12 @@ public sealed class CachingOptions
     public bool AddCacheStatusHeader { get; set; }
 
     /// <summary>
+    /// Spreads expirations: each entry lives its time to live plus a random extra of up to this fraction of it
+    /// (0.1 = up to 10% longer), so entries written together do not expire together. Default 0 (off); at most 1.
+    /// </summary>
+    public double ExpirationJitter { get; set; }
+
+    /// <summary>
     /// Stampede protection within one process: of concurrent misses on one key, only one runs the handler and
     /// the others are served its result. Default <see langword="true"/>.
     /// </summary>

@@ -153,6 +153,27 @@ public abstract class CacheContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Expiration_jitter_spreads_entries_written_together_within_the_bound()
+    {
+        await using StoreHarness jittered = await CreateHarnessAsync(o => o.ExpirationJitter = 0.5);
+        var options = new CacheEntryOptions { Expiration = TimeSpan.FromSeconds(100) };
+
+        for (int i = 0; i < 40; i++)
+        {
+            await jittered.Cache.SetAsync($"j:{i}", i, options);
+        }
+
+        var ttls = new List<double>();
+        for (int i = 0; i < 40; i++)
+        {
+            ttls.Add((await jittered.Store.GetTimeToLiveAsync($"j:{i}"))!.Value.TotalSeconds);
+        }
+
+        Assert.All(ttls, t => Assert.InRange(t, 95, 150));
+        Assert.True(ttls.Max() - ttls.Min() > 10, $"TTLs barely differ: {ttls.Min():F1}..{ttls.Max():F1}");
+    }
+
+    [Fact]
     public async Task A_namespaced_entry_read_without_its_namespace_is_a_miss_not_garbage()
     {
         await Cache.SetAsync("profile:1", "p1", new CacheEntryOptions { Namespace = "user:1" });
