@@ -39,6 +39,7 @@ public sealed class DiagnosticTests
     [InlineData("CACHE002", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("")] (int id) => 1);""", "\"\"", "key prefix is empty")]
     [InlineData("CACHE003", DiagnosticSeverity.Error, """app.MapGet("/p/{postId}", [Cache("post", ResourceIdName = "postid")] (int postId) => 1);""", "postid", "did you mean 'postId'")]
     [InlineData("CACHE014", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("post", ResourceIdName = "id", ResourceId = "all")] (int id) => 1);""", "\"all\"", "not both")]
+    [InlineData("CACHE016", DiagnosticSeverity.Error, """app.MapGet("/u/{userId}/posts", [Cache("user_posts", ResourceIdName = "userId")] (int userId, int page) => 1);""", "page", "share one entry")]
     [InlineData("CACHE004", DiagnosticSeverity.Error, """app.MapGet("/p/{slug}", [Cache("post")] (string slug) => 1);""", "Cache(\"post\")", "set ResourceIdName")]
     [InlineData("CACHE005", DiagnosticSeverity.Error, """app.MapGet("/p/{a}/{b}", [Cache("post")] (int userId, int postId) => 1);""", "Cache(\"post\")", "userId, postId")]
     [InlineData("CACHE006", DiagnosticSeverity.Error, """app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["user_posts:*"])] (int id) => 1);""", "*", "PatternToInvalidateExtra")]
@@ -168,7 +169,7 @@ public sealed class DiagnosticTests
             {
                 [HttpGet("things/{id}")]
                 [HttpPost("things/{id}")]
-                [Cache("thing")]
+                [Cache("thing_{page}")]
                 public ActionResult<string> Thing(int id, int page = 3) => "t";
             }
             """;
@@ -181,6 +182,7 @@ public sealed class DiagnosticTests
         Assert.Contains("HttpMethods.IsGet(context.HttpContext.Request.Method) || global::Microsoft.AspNetCore.Http.HttpMethods.IsHead(context.HttpContext.Request.Method)", generated);
         Assert.Contains("? _cache.ReadThroughActionAsync<string>", generated);
         Assert.Contains(": _cache.WriteActionAsync<string>", generated);
+        Assert.Contains("ActionArguments.Get<int>(context, \"page\", (int)3)", generated);
     }
 
     [Fact]
@@ -210,7 +212,7 @@ public sealed class DiagnosticTests
         string releases = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Caching.Generator", "AnalyzerReleases.Unshipped.md"));
         string tests = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "Caching.Generator.Tests", "DiagnosticTests.cs"));
 
-        Assert.Equal(15, ids.Length);
+        Assert.Equal(16, ids.Length);
         Assert.All(ids, id => Assert.Contains(id + " |", releases));
         Assert.All(ids, id => Assert.Contains("\"" + id + "\"", tests));
     }

@@ -82,9 +82,9 @@ public sealed class SnapshotTests
             public static void Map(WebApplication app)
             {
                 RouteGroupBuilder shop = app.MapGroup("/shops/{shopId}");
-                shop.MapGet("/products/{id}", [Cache("product", Tags = ["products", "category:{category}"], Namespace = "shop:{shopId}")]
+                shop.MapGet("/products/{id}", [Cache("product_{shopId}_{category}", Tags = ["products", "category:{category}"], Namespace = "shop:{shopId}")]
                     (int shopId, int id, string category) => new Product(id, category));
-                shop.MapPut("/products/{id}", [Cache("product", Tags = ["products"], Namespace = "shop:{shopId}", WriteThrough = true)]
+                shop.MapPut("/products/{id}", [Cache("product_{shopId}_{product.Name}", Tags = ["products"], Namespace = "shop:{shopId}", WriteThrough = true)]
                     (int shopId, int id, Product product) => TypedResults.Ok(product));
                 app.MapMethods("/ping/{id}", ["GET", "POST"], [Cache("ping", InvalidateNamespaces = ["shop:{id}"])]
                     (int id) => "pong");

@@ -297,6 +297,25 @@ public abstract class EndpointCachingTests : IAsyncLifetime
         Assert.Empty(await _host.AllKeysAsync());
     }
 
+    [Fact]
+    public async Task Requests_with_credentials_are_neither_served_from_nor_stored_in_the_cache()
+    {
+        await Client.GetAsync("/posts/12");
+        var alice = new HttpRequestMessage(HttpMethod.Get, "/posts/12");
+        alice.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "alice");
+        var bob = new HttpRequestMessage(HttpMethod.Get, "/posts/13");
+        bob.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "bob");
+
+        HttpResponseMessage a = await Client.SendAsync(alice);
+        HttpResponseMessage b = await Client.SendAsync(bob);
+
+        Assert.Equal(HttpStatusCode.OK, a.StatusCode);
+        Assert.False(a.Headers.Contains("X-Cache"));
+        Assert.Equal(3, _host.Db.Calls("GetPost"));
+        Assert.DoesNotContain("post:13", await _host.AllKeysAsync());
+        Assert.Equal(HttpStatusCode.OK, b.StatusCode);
+    }
+
     private async Task SeedAsync(params string[] keys)
     {
         foreach (string key in keys)

@@ -116,6 +116,13 @@ namespace Caching.Generator.Diagnostics
             DiagnosticSeverity.Warning,
             "A GET and a write-through endpoint that share a key prefix must name the same Namespace, or the written entries are never read.");
 
+        public static readonly DiagnosticDescriptor RequestValueNotInKey = Create(
+            "CACHE016",
+            "A request value is not part of the key",
+            "Parameter '{0}' comes from the request but is not part of the key \"{1}\"; requests that differ only in it would share one entry",
+            DiagnosticSeverity.Error,
+            "Every route, query or header value a cached GET handler takes must appear in the key (the prefix template or the resource id), or pages, users and filters mix.");
+
         private static readonly Dictionary<string, DiagnosticDescriptor> All = typeof(DiagnosticDescriptors)
             .GetFields()
             .Where(f => f.FieldType == typeof(DiagnosticDescriptor))

@@ -57,6 +57,16 @@ namespace Caching.Generator.Parsing
             EquatableArray<TemplateModel> invalidateNamespaces = BindAll(binder, attribute.InvalidateNamespaces, TemplateKind.Name);
             TemplateModel? space = attribute.Namespace is null ? null : binder.Bind(attribute.Namespace.Value, attribute.Namespace.Map, TemplateKind.Name);
 
+            if (ownKey is not null && access != AccessKind.Write)
+            {
+                var keyed = new HashSet<int>(ownKey.Parts.Where(p => !p.IsLiteral).Select(p => p.ParameterIndex));
+                foreach (IParameterSymbol parameter in handler.Parameters.Where(p => !keyed.Contains(p.Ordinal) && IsRequestValue(p)))
+                {
+                    LocationInfo where = LocationInfo.From(parameter.Locations.FirstOrDefault()) ?? attributeLocation;
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RequestValueNotInKey, where, parameter.Name, ownKey.Source));
+                }
+            }
+
             bool hasErrors = diagnostics.Any(d => DiagnosticDescriptors.ById(d.DescriptorId).DefaultSeverity == DiagnosticSeverity.Error);
             if (hasErrors || ownKey is null)
             {
@@ -101,6 +111,43 @@ namespace Caching.Generator.Parsing
 
             string literal = Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatPrimitive(value, quoteStrings: true, useHexadecimalNumbers: false);
             return value is string or bool ? literal : "(" + TypeNames.FullyQualified(parameter.Type) + ")" + literal;
+        }
+
+        // A value the request supplies: an explicit [From*] binding, or a simple type (bound from route or query).
+        private static bool IsRequestValue(IParameterSymbol parameter)
+        {
+            foreach (AttributeData attribute in parameter.GetAttributes())
+            {
+                switch (attribute.AttributeClass?.Name)
+                {
+                    case "FromQueryAttribute":
+                    case "FromRouteAttribute":
+                    case "FromHeaderAttribute":
+                    case "FromBodyAttribute":
+                    case "FromFormAttribute":
+                        return true;
+                    case "FromServicesAttribute":
+                    case "FromKeyedServicesAttribute":
+                    case "AsParametersAttribute":
+                        return false;
+                }
+            }
+
+            ITypeSymbol type = parameter.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable
+                ? nullable.TypeArguments[0]
+                : parameter.Type;
+            if (type is IArrayTypeSymbol array)
+            {
+                type = array.ElementType;
+            }
+
+            if (type.SpecialType is >= SpecialType.System_Boolean and <= SpecialType.System_String || type.SpecialType == SpecialType.System_DateTime || type.TypeKind == TypeKind.Enum)
+            {
+                return true;
+            }
+
+            string name = type.ToDisplayString();
+            return name is "System.Guid" or "System.DateTimeOffset" or "System.DateOnly" or "System.TimeOnly" or "System.TimeSpan" or "System.Uri" or "System.Half" or "System.Int128" or "System.UInt128";
         }
 
         // The return type as written, or the lambda's arrow when it has none.

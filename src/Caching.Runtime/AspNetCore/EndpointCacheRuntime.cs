@@ -79,6 +79,12 @@ public sealed class EndpointCacheRuntime
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(endpoint);
         HttpContext http = context.HttpContext;
+        if (IsPersonal(http))
+        {
+            // Credentials: the response may be this user's own; it is neither read from nor written to the cache.
+            return await next(context).ConfigureAwait(false);
+        }
+
         CacheLookup? lookup = await TryLookupAsync(key, namespaceName, endpoint, http.RequestAborted).ConfigureAwait(false);
         if (lookup is { Value: { } stored })
         {
@@ -175,6 +181,12 @@ public sealed class EndpointCacheRuntime
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(endpoint);
         HttpContext http = context.HttpContext;
+        if (IsPersonal(http))
+        {
+            await next().ConfigureAwait(false);
+            return;
+        }
+
         CacheLookup? lookup = await TryLookupAsync(key, namespaceName, endpoint, http.RequestAborted).ConfigureAwait(false);
         if (lookup is { Value: { } stored })
         {
@@ -249,6 +261,18 @@ public sealed class EndpointCacheRuntime
             ? JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>(_mvcJson.Value.JsonSerializerOptions))
             : null;
         await InvalidateAsync(set, writeThrough, endpoint, context.HttpContext.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Whether a request carries credentials (an Authorization header, or an authenticated user): its response
+    /// may be personal, so, as ASP.NET Core output caching does, it is not cached.
+    /// </summary>
+    /// <param name="http">The request's context.</param>
+    /// <returns><see langword="true"/> when the cache must stay out of this request.</returns>
+    public static bool IsPersonal(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        return http.Request.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.Authorization) || http.User.Identity?.IsAuthenticated == true;
     }
 
     /// <summary>Whether a minimal-API result is a success: a 2xx status.</summary>

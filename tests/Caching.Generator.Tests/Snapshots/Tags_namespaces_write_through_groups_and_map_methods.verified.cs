@@ -19,7 +19,7 @@ namespace Caching.Generated
     /// <summary>Replaces each Map* call whose handler carries [Cache] with the same call plus a caching filter.</summary>
     file static class CacheInterceptors
     {
-        // [Cache("product", Tags = ["products", "category:{category}"], Namespace = "shop:{shopId}")]
+        // [Cache("product_{shopId}_{category}", Tags = ["products", "category:{category}"], Namespace = "shop:{shopId}")]
         // on MapGet("/products/{id}") at File0.cs(17,14)
         [global::System.Runtime.CompilerServices.InterceptsLocation(1, "(scrubbed)")]
         public static global::Microsoft.AspNetCore.Builder.RouteHandlerBuilder MapGet0(this global::Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints, string pattern, global::System.Delegate handler)
@@ -27,7 +27,7 @@ namespace Caching.Generated
                 global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(endpoints, pattern, handler),
                 CachedEndpoint0.CreateFilter);
 
-        // [Cache("product", Tags = ["products"], Namespace = "shop:{shopId}", WriteThrough = true)]
+        // [Cache("product_{shopId}_{product.Name}", Tags = ["products"], Namespace = "shop:{shopId}", WriteThrough = true)]
         // on MapPut("/products/{id}") at File0.cs(19,14)
         [global::System.Runtime.CompilerServices.InterceptsLocation(1, "(scrubbed)")]
         public static global::Microsoft.AspNetCore.Builder.RouteHandlerBuilder MapPut1(this global::Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints, string pattern, global::System.Delegate handler)
@@ -45,12 +45,12 @@ namespace Caching.Generated
     }
 
     /// <summary>
-    /// [Cache("product", Tags = ["products", "category:{category}"], Namespace = "shop:{shopId}")]
+    /// [Cache("product_{shopId}_{category}", Tags = ["products", "category:{category}"], Namespace = "shop:{shopId}")]
     /// on MapGet("/products/{id}") at File0.cs(17,14): reads through the cache, entries live 3600 s.
     /// </summary>
     file static class CachedEndpoint0
     {
-        private static readonly global::Caching.AspNetCore.CachedEndpointInfo Endpoint = new("product", expirationSeconds: 3600);
+        private static readonly global::Caching.AspNetCore.CachedEndpointInfo Endpoint = new("product_{shopId}_{category}", expirationSeconds: 3600);
 
         public static global::Microsoft.AspNetCore.Http.EndpointFilterDelegate CreateFilter(
             global::Microsoft.AspNetCore.Http.EndpointFilterFactoryContext factoryContext,
@@ -60,12 +60,18 @@ namespace Caching.Generated
             return context => cache.ReadThroughAsync<global::Shop.Product>(context, next, Endpoint, OwnKey(context), Namespace(context), Tags(context));
         }
 
-        // The endpoint's key: "product:{id}"
+        // The endpoint's key: "product_{shopId}_{category}:{id}"
         private static string OwnKey(global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext context)
         {
+            var shopId = context.GetArgument<int>(0);
+            var category = context.GetArgument<string>(2);
             var id = context.GetArgument<int>(1);
-            var keyBuilder = new global::Caching.Keys.KeyBuilder(24);
-            keyBuilder.AppendLiteral("product:");
+            var keyBuilder = new global::Caching.Keys.KeyBuilder(58);
+            keyBuilder.AppendLiteral("product_");
+            keyBuilder.AppendValue(shopId);
+            keyBuilder.AppendLiteral("_");
+            keyBuilder.AppendValue(category);
+            keyBuilder.AppendLiteral(":");
             keyBuilder.AppendValue(id);
             return keyBuilder.ToStringAndClear();
         }
@@ -94,12 +100,12 @@ namespace Caching.Generated
     }
 
     /// <summary>
-    /// [Cache("product", Tags = ["products"], Namespace = "shop:{shopId}", WriteThrough = true)]
+    /// [Cache("product_{shopId}_{product.Name}", Tags = ["products"], Namespace = "shop:{shopId}", WriteThrough = true)]
     /// on MapPut("/products/{id}") at File0.cs(19,14): after a successful write, stores the result and invalidates.
     /// </summary>
     file static class CachedEndpoint1
     {
-        private static readonly global::Caching.AspNetCore.CachedEndpointInfo Endpoint = new("product", expirationSeconds: 3600, writeThrough: true);
+        private static readonly global::Caching.AspNetCore.CachedEndpointInfo Endpoint = new("product_{shopId}_{product.Name}", expirationSeconds: 3600, writeThrough: true);
 
         public static global::Microsoft.AspNetCore.Http.EndpointFilterDelegate CreateFilter(
             global::Microsoft.AspNetCore.Http.EndpointFilterFactoryContext factoryContext,
@@ -109,12 +115,18 @@ namespace Caching.Generated
             return context => cache.WriteAsync<global::Shop.Product>(context, next, Endpoint, Invalidations);
         }
 
-        // The endpoint's key: "product:{id}"
+        // The endpoint's key: "product_{shopId}_{product.Name}:{id}"
         private static string OwnKey(global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext context)
         {
+            var shopId = context.GetArgument<int>(0);
+            var product = context.GetArgument<global::Shop.Product>(2);
             var id = context.GetArgument<int>(1);
-            var keyBuilder = new global::Caching.Keys.KeyBuilder(24);
-            keyBuilder.AppendLiteral("product:");
+            var keyBuilder = new global::Caching.Keys.KeyBuilder(58);
+            keyBuilder.AppendLiteral("product_");
+            keyBuilder.AppendValue(shopId);
+            keyBuilder.AppendLiteral("_");
+            keyBuilder.AppendValue(product?.Name);
+            keyBuilder.AppendLiteral(":");
             keyBuilder.AppendValue(id);
             return keyBuilder.ToStringAndClear();
         }

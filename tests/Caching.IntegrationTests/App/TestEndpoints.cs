@@ -100,7 +100,7 @@ public static class TestEndpoints
         app.MapGet("/raw/greetings/{id}", (int id) => $"hello {id}");
 
         // Tags and namespaces.
-        app.MapGet("/products/{id}", [Cache("product", Tags = ["products", "category:{category}"], Namespace = "shop:{shop}")]
+        app.MapGet("/products/{id}", [Cache("product_{shop}_{category}", Tags = ["products", "category:{category}"], Namespace = "shop:{shop}")]
             (int id, string category, string shop, BlogStore db) =>
             {
                 db.Count("Product");
