@@ -13,6 +13,7 @@ builder.Services.AddDbContext<BlogDb>(o => o.UseSqlite(connection));
 builder.Services.AddAttributeCaching(o => o.AddCacheStatusHeader = true);
 builder.Services.AddControllers();
 builder.Services.AddOpenApi();
+builder.Services.AddHealthChecks().AddCaching();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.Configure<ReportOptions>(builder.Configuration.GetSection("Reports"));
 builder.Services.AddSingleton<CacheWarmer>();
@@ -21,6 +22,7 @@ builder.Services.AddHostedService<StartupWarmer>();
 var app = builder.Build();
 
 app.MapOpenApi();
+app.MapHealthChecks("/health");
 app.MapPosts();
 app.MapUsers();
 app.MapCategories();

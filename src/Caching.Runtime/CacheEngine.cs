@@ -23,6 +23,7 @@ public sealed class CacheEngine
     private readonly CachingMetrics _metrics;
     private readonly ILogger _logger;
     private long _invalidationEpoch;
+    private readonly StoreCircuitBreaker _breaker;
 
     /// <summary>Creates the engine.</summary>
     /// <param name="store">The store entries live in.</param>
@@ -30,6 +31,18 @@ public sealed class CacheEngine
     /// <param name="metrics">The metrics to record.</param>
     /// <param name="logger">The logger.</param>
     public CacheEngine(ICacheStore store, IOptions<CachingOptions> options, CachingMetrics metrics, ILogger<CacheEngine> logger)
+        : this(store, options, metrics, logger, TimeProvider.System)
+    {
+    }
+
+    /// <summary>Creates the engine.</summary>
+    /// <param name="store">The store entries live in.</param>
+    /// <param name="options">The caching options.</param>
+    /// <param name="metrics">The metrics to record.</param>
+    /// <param name="logger">The logger.</param>
+    /// <param name="timeProvider">The clock of the circuit breaker.</param>
+    [Microsoft.Extensions.DependencyInjection.ActivatorUtilitiesConstructor]
+    public CacheEngine(ICacheStore store, IOptions<CachingOptions> options, CachingMetrics metrics, ILogger<CacheEngine> logger, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
@@ -37,7 +50,17 @@ public sealed class CacheEngine
         _options = options.Value;
         _metrics = metrics;
         _logger = logger;
+        _breaker = new StoreCircuitBreaker(_options.CircuitBreakerFailures, _options.CircuitBreakerDuration, timeProvider);
     }
+
+    /// <summary>Failed invalidations waiting for the store; while any wait, lookups are misses.</summary>
+    internal AspNetCore.PendingInvalidations? Backlog { get; set; }
+
+    /// <summary>Whether store calls are suspended after repeated failures (they fail at once with <see cref="CacheStoreUnavailableException"/>).</summary>
+    public bool IsStoreSuspended => _breaker.IsOpen;
+
+    /// <summary>Store failures in a row so far (0 when the last call succeeded).</summary>
+    public int ConsecutiveStoreFailures => _breaker.ConsecutiveFailures;
 
     /// <summary>The store entries live in.</summary>
     public ICacheStore Store => _store;
@@ -58,9 +81,17 @@ public sealed class CacheEngine
     {
         ValidateKey(key);
         keyPrefix ??= UnspecifiedKeyPrefix;
+        if (Backlog is { HasPending: true })
+        {
+            // Invalidations missed during an outage are not replayed yet: any entry could be stale.
+            Record(hit: false, keyPrefix);
+            return new CacheLookup(null, namespaceName, null);
+        }
+
         if (namespaceName is null)
         {
-            byte[]? value = await _store.GetAsync(key, cancellationToken).ConfigureAwait(false);
+            _breaker.ThrowIfOpen();
+            byte[]? value = await Guard(_store.GetAsync(key, cancellationToken)).ConfigureAwait(false);
             if (value is not null && NamespaceEnvelope.IsEnvelope(value))
             {
                 // Written by an endpoint that names a namespace; read without one it is not a value: a miss.
@@ -76,8 +107,9 @@ public sealed class CacheEngine
         ValidateName(namespaceName, "namespace", nameof(namespaceName));
 
         // Both reads go out together: one round trip on a pipelined connection.
-        ValueTask<byte[]?> entry = _store.GetAsync(key, cancellationToken);
-        ValueTask<string?> version = _store.GetNamespaceVersionAsync(namespaceName, cancellationToken);
+        _breaker.ThrowIfOpen();
+        ValueTask<byte[]?> entry = Guard(_store.GetAsync(key, cancellationToken));
+        ValueTask<string?> version = Guard(_store.GetNamespaceVersionAsync(namespaceName, cancellationToken));
         byte[]? stored = await entry.ConfigureAwait(false);
         string? currentVersion = await version.ConfigureAwait(false);
         if (stored is not null && currentVersion is not null && NamespaceEnvelope.TryUnwrap(stored, currentVersion, out ReadOnlyMemory<byte> payload))
@@ -122,19 +154,20 @@ public sealed class CacheEngine
 
         string? namespaceName = options?.Namespace;
         byte[]? envelope = null;
+        _breaker.ThrowIfOpen();
         if (namespaceName is not null)
         {
             ValidateName(namespaceName, "namespace", nameof(options));
             string? version = lookup is { } seen && seen.NamespaceName == namespaceName
                 ? seen.ObservedNamespaceVersion
-                : await _store.GetNamespaceVersionAsync(namespaceName, cancellationToken).ConfigureAwait(false);
+                : await Guard(_store.GetNamespaceVersionAsync(namespaceName, cancellationToken)).ConfigureAwait(false);
             if (version is null)
             {
                 // No version yet: create one. If another writer created or bumped it meanwhile, a value loaded
                 // after a miss may predate that invalidation, so it is not stored.
                 version = NewVersion();
                 TimeSpan lifetime = ttl > _options.NamespaceVersionLifetime ? ttl : _options.NamespaceVersionLifetime;
-                if (!await _store.TryCreateNamespaceVersionAsync(namespaceName, version, lifetime, cancellationToken).ConfigureAwait(false))
+                if (!await Guard(_store.TryCreateNamespaceVersionAsync(namespaceName, version, lifetime, cancellationToken)).ConfigureAwait(false))
                 {
                     if (lookup is not null)
                     {
@@ -143,7 +176,7 @@ public sealed class CacheEngine
 
                     // An explicit write (warming, write-through) carries a fresh value: store it under the version
                     // that another writer just created.
-                    version = await _store.GetNamespaceVersionAsync(namespaceName, cancellationToken).ConfigureAwait(false);
+                    version = await Guard(_store.GetNamespaceVersionAsync(namespaceName, cancellationToken)).ConfigureAwait(false);
                     if (version is null)
                     {
                         return false;
@@ -157,10 +190,10 @@ public sealed class CacheEngine
         if (tags is { Count: > 0 })
         {
             // Filed before it is stored: a crash in between leaves a harmless filing, never an untagged entry.
-            await _store.AddToTagsAsync(key, tags, ttl, cancellationToken).ConfigureAwait(false);
+            await Guard(_store.AddToTagsAsync(key, tags, ttl, cancellationToken)).ConfigureAwait(false);
         }
 
-        await _store.SetAsync(key, envelope ?? value, ttl, cancellationToken).ConfigureAwait(false);
+        await Guard(_store.SetAsync(key, envelope ?? value, ttl, cancellationToken)).ConfigureAwait(false);
         _metrics.Set(options?.KeyPrefix ?? UnspecifiedKeyPrefix);
         return true;
     }
@@ -183,9 +216,10 @@ public sealed class CacheEngine
             return 0;
         }
 
+        _breaker.ThrowIfOpen();
         Interlocked.Increment(ref _invalidationEpoch);
         long started = Stopwatch.GetTimestamp();
-        long deleted = await _store.DeleteAsync(keys, cancellationToken).ConfigureAwait(false);
+        long deleted = await Guard(_store.DeleteAsync(keys, cancellationToken)).ConfigureAwait(false);
         _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "key", deleted, Stopwatch.GetElapsedTime(started));
         Log.KeysInvalidated(_logger, keys.Count, deleted);
         return deleted;
@@ -199,9 +233,10 @@ public sealed class CacheEngine
     public async ValueTask<long> InvalidatePatternAsync(string pattern, string? keyPrefix = null, CancellationToken cancellationToken = default)
     {
         ValidatePattern(pattern);
+        _breaker.ThrowIfOpen();
         Interlocked.Increment(ref _invalidationEpoch);
         long started = Stopwatch.GetTimestamp();
-        PatternDeleteResult result = await _store.DeleteByPatternAsync(pattern, cancellationToken).ConfigureAwait(false);
+        PatternDeleteResult result = await Guard(_store.DeleteByPatternAsync(pattern, cancellationToken)).ConfigureAwait(false);
         _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "pattern", result.Deleted, Stopwatch.GetElapsedTime(started));
         return result.Deleted;
     }
@@ -214,9 +249,10 @@ public sealed class CacheEngine
     public async ValueTask<long> InvalidateTagAsync(string tag, string? keyPrefix = null, CancellationToken cancellationToken = default)
     {
         ValidateName(tag, "tag", nameof(tag));
+        _breaker.ThrowIfOpen();
         Interlocked.Increment(ref _invalidationEpoch);
         long started = Stopwatch.GetTimestamp();
-        long deleted = await _store.InvalidateTagAsync(tag, cancellationToken).ConfigureAwait(false);
+        long deleted = await Guard(_store.InvalidateTagAsync(tag, cancellationToken)).ConfigureAwait(false);
         _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "tag", deleted, Stopwatch.GetElapsedTime(started));
         Log.TagInvalidated(_logger, tag, deleted);
         return deleted;
@@ -230,11 +266,23 @@ public sealed class CacheEngine
     public async ValueTask InvalidateNamespaceAsync(string namespaceName, string? keyPrefix = null, CancellationToken cancellationToken = default)
     {
         ValidateName(namespaceName, "namespace", nameof(namespaceName));
+        _breaker.ThrowIfOpen();
         Interlocked.Increment(ref _invalidationEpoch);
         long started = Stopwatch.GetTimestamp();
-        await _store.SetNamespaceVersionAsync(namespaceName, NewVersion(), _options.NamespaceVersionLifetime, cancellationToken).ConfigureAwait(false);
+        await Guard(_store.SetNamespaceVersionAsync(namespaceName, NewVersion(), _options.NamespaceVersionLifetime, cancellationToken)).ConfigureAwait(false);
         _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "namespace", 0, Stopwatch.GetElapsedTime(started));
         Log.NamespaceInvalidated(_logger, namespaceName);
+    }
+
+    /// <summary>Deletes every application entry (keys under <see cref="CachingOptions.InternalKeyPrefix"/> stay).</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The number of entries deleted.</returns>
+    public async ValueTask<long> FlushAsync(CancellationToken cancellationToken = default)
+    {
+        _breaker.ThrowIfOpen();
+        Interlocked.Increment(ref _invalidationEpoch);
+        PatternDeleteResult result = await Guard(_store.DeleteByPatternAsync("*", cancellationToken)).ConfigureAwait(false);
+        return result.Deleted;
     }
 
     /// <summary>Throws an <see cref="ArgumentException"/> unless <paramref name="key"/> is a usable key.</summary>
@@ -305,6 +353,36 @@ public sealed class CacheEngine
         else
         {
             _metrics.Miss(keyPrefix);
+        }
+    }
+
+    // Every store call goes through the breaker: refused at once while it is open, counted when it fails.
+    private async ValueTask<T> Guard<T>(ValueTask<T> call)
+    {
+        try
+        {
+            T result = await call.ConfigureAwait(false);
+            _breaker.RecordSuccess();
+            return result;
+        }
+        catch (Exception ex) when (ex is not (ArgumentException or OperationCanceledException or CacheStoreUnavailableException))
+        {
+            _breaker.RecordFailure();
+            throw;
+        }
+    }
+
+    private async ValueTask Guard(ValueTask call)
+    {
+        try
+        {
+            await call.ConfigureAwait(false);
+            _breaker.RecordSuccess();
+        }
+        catch (Exception ex) when (ex is not (ArgumentException or OperationCanceledException or CacheStoreUnavailableException))
+        {
+            _breaker.RecordFailure();
+            throw;
         }
     }
 

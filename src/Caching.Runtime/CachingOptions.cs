@@ -74,6 +74,21 @@ public sealed class CachingOptions
     /// </summary>
     public TimeSpan CoalescingTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Store failures in a row after which calls are suspended (circuit breaker). Default 3.</summary>
+    public int CircuitBreakerFailures { get; set; } = 3;
+
+    /// <summary>How long store calls stay suspended after the breaker opens. Default 5 seconds.</summary>
+    public TimeSpan CircuitBreakerDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Most failed invalidations kept for replay once the store is back. Past it, every application entry is
+    /// flushed on recovery instead, so no stale entry survives the outage. Default 10,000.
+    /// </summary>
+    public int MaxPendingInvalidations { get; set; } = 10_000;
+
+    /// <summary>How often pending invalidations are retried while the store is failing. Default 1 second.</summary>
+    public TimeSpan InvalidationRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Whether entries live in Redis (a connection string or the registered multiplexer).</summary>
     public bool UsesRedis => UseRegisteredRedis || !string.IsNullOrWhiteSpace(Redis);
 

@@ -33,6 +33,7 @@ public sealed class EndpointCacheRuntime
     private readonly IOptions<HttpJsonOptions> _httpJson;
     private readonly IOptions<MvcJsonOptions> _mvcJson;
     private readonly MissCoalescer? _coalescer;
+    private readonly PendingInvalidations _pending;
 
     /// <summary>Creates the runtime.</summary>
     /// <param name="engine">The cache engine.</param>
@@ -40,7 +41,8 @@ public sealed class EndpointCacheRuntime
     /// <param name="httpJson">Minimal APIs' JSON options.</param>
     /// <param name="mvcJson">MVC's JSON options.</param>
     /// <param name="logger">The logger.</param>
-    public EndpointCacheRuntime(CacheEngine engine, IOptions<CachingOptions> options, IOptions<HttpJsonOptions> httpJson, IOptions<MvcJsonOptions> mvcJson, ILogger<EndpointCacheRuntime> logger)
+    /// <param name="pending">Failed invalidations waiting for the store.</param>
+    public EndpointCacheRuntime(CacheEngine engine, IOptions<CachingOptions> options, IOptions<HttpJsonOptions> httpJson, IOptions<MvcJsonOptions> mvcJson, ILogger<EndpointCacheRuntime> logger, PendingInvalidations pending)
     {
         ArgumentNullException.ThrowIfNull(options);
         _engine = engine;
@@ -48,6 +50,7 @@ public sealed class EndpointCacheRuntime
         _addStatusHeader = options.Value.AddCacheStatusHeader;
         _httpJson = httpJson;
         _mvcJson = mvcJson;
+        _pending = pending;
         _coalescer = options.Value.CoalesceMisses ? new MissCoalescer(options.Value.CoalescingTimeout) : null;
     }
 
@@ -414,45 +417,25 @@ public sealed class EndpointCacheRuntime
     private async ValueTask InvalidateAsync(InvalidationSet set, byte[]? writeThrough, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
     {
         string prefix = endpoint.KeyPrefixTemplate;
+        (byte[], CacheEntryOptions)? written = writeThrough is null
+            ? null
+            : (writeThrough, new CacheEntryOptions { Expiration = endpoint.Expiration, Namespace = set.EntryNamespace, Tags = set.EntryTags, KeyPrefix = prefix });
+        if (_pending.HasPending)
+        {
+            // Earlier invalidations wait for the store: keep the order, wait behind them.
+            _pending.Add(set, prefix);
+            return;
+        }
+
         try
         {
-            var keys = new List<string>(1 + (set.Keys?.Length ?? 0));
-            if (writeThrough is null)
-            {
-                keys.Add(set.OwnKey);
-            }
-
-            if (set.Keys is not null)
-            {
-                keys.AddRange(set.Keys);
-            }
-
-            // Invalidations run to completion even if the client goes away: a half-done invalidation leaves stale data.
-            await _engine.InvalidateKeysAsync(keys, prefix, CancellationToken.None).ConfigureAwait(false);
-            foreach (string pattern in set.Patterns ?? [])
-            {
-                await _engine.InvalidatePatternAsync(pattern, prefix, CancellationToken.None).ConfigureAwait(false);
-            }
-
-            foreach (string tag in set.Tags ?? [])
-            {
-                await _engine.InvalidateTagAsync(tag, prefix, CancellationToken.None).ConfigureAwait(false);
-            }
-
-            foreach (string namespaceName in set.Namespaces ?? [])
-            {
-                await _engine.InvalidateNamespaceAsync(namespaceName, prefix, CancellationToken.None).ConfigureAwait(false);
-            }
-
-            if (writeThrough is not null)
-            {
-                var options = new CacheEntryOptions { Expiration = endpoint.Expiration, Namespace = set.EntryNamespace, Tags = set.EntryTags, KeyPrefix = prefix };
-                await _engine.SetAsync(set.OwnKey, writeThrough, options, null, CancellationToken.None).ConfigureAwait(false);
-            }
+            await PendingInvalidations.ApplyAsync(_engine, set, prefix, written).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsStoreFailure(ex))
         {
+            // Kept and replayed when the store is back; meanwhile reads bypass the cache.
             Log.InvalidationFailed(_logger, set.OwnKey, ex);
+            _pending.Add(set, prefix);
         }
     }
 

@@ -34,4 +34,16 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Key '{Key}' cannot be cached ({Reason}); the handler answers uncached")]
     public static partial void KeyNotCacheable(ILogger logger, string key, string reason);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "More than {Capacity} invalidations failed while the store was down; every application entry will be flushed when it is back")]
+    public static partial void InvalidationBacklogOverflowed(ILogger logger, int capacity);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "The store is back: flushed {Flushed} entries, as too many invalidations were missed")]
+    public static partial void BacklogFlushed(ILogger logger, long flushed);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "The store is back: replayed {Replayed} invalidations missed during the outage")]
+    public static partial void BacklogReplayed(ILogger logger, int replayed);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Replaying missed invalidations failed; {Pending} still pending, retrying")]
+    public static partial void BacklogReplayFailed(ILogger logger, int pending, Exception exception);
 }

@@ -34,6 +34,10 @@ internal static class CacheStoreFactory
 
         // Start even when Redis is down; commands fail (and are retried by the connection) until it is back.
         configuration.AbortOnConnectFail = false;
+
+        // While disconnected, commands fail at once instead of queueing until a timeout: the request goes on
+        // without the cache (and the circuit breaker soon stops calling).
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
         IConnectionMultiplexer connection = ConnectionMultiplexer.Connect(configuration);
         Log.StoreSelected(logger, "Redis");
         return new RedisCacheStore(connection, ownsConnection: true, options, time, storeLogger);

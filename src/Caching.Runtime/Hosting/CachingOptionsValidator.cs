@@ -55,6 +55,21 @@ internal sealed class CachingOptionsValidator(IServiceProvider services) : IVali
             failures.Add($"Caching:ExpirationJitter is {options.ExpirationJitter}; set a fraction between 0 (off) and 1, such as 0.1 for up to 10% longer lifetimes.");
         }
 
+        if (options.CircuitBreakerFailures < 1)
+        {
+            failures.Add($"Caching:CircuitBreakerFailures is {options.CircuitBreakerFailures}; set 1 or more (the default is 3).");
+        }
+
+        if (options.CircuitBreakerDuration <= TimeSpan.Zero || options.InvalidationRetryInterval <= TimeSpan.Zero)
+        {
+            failures.Add("Caching:CircuitBreakerDuration and Caching:InvalidationRetryInterval must be positive time spans, such as 00:00:05 and 00:00:01.");
+        }
+
+        if (options.MaxPendingInvalidations < 0)
+        {
+            failures.Add($"Caching:MaxPendingInvalidations is {options.MaxPendingInvalidations}; set 0 or more (0 flushes on every recovery).");
+        }
+
         if (options.CoalescingTimeout <= TimeSpan.Zero)
         {
             failures.Add($"Caching:CoalescingTimeout is {options.CoalescingTimeout}; set a positive time span such as 00:00:10.");

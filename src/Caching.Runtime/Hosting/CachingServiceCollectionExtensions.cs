@@ -43,6 +43,7 @@ public static class CachingServiceCollectionExtensions
         services.TryAddSingleton<ICacheStore>(CacheStoreFactory.Create);
         services.TryAddSingleton<CacheEngine>();
         services.TryAddSingleton<ICache, DefaultCache>();
+        services.TryAddSingleton<PendingInvalidations>();
         services.TryAddSingleton<EndpointCacheRuntime>();
         services.TryAddEnumerable(ServiceDescriptor.Transient<IConfigureOptions<Microsoft.AspNetCore.Mvc.MvcOptions>, CachingMvcOptionsSetup>());
         return services;

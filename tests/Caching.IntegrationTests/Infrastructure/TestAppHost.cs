@@ -42,7 +42,7 @@ public sealed class TestAppHost : IAsyncDisposable
     public ICacheStore Store => _app.Services.GetRequiredService<ICacheStore>();
 
     /// <summary>Starts the app; a shared Redis deployment is flushed and reused, else one is started for the app.</summary>
-    public static async Task<TestAppHost> StartAsync(StoreKind store, IRedisDeployment? shared = null, Action<WebApplication>? map = null)
+    public static async Task<TestAppHost> StartAsync(StoreKind store, IRedisDeployment? shared = null, Action<WebApplication>? map = null, Action<CachingOptions>? configure = null)
     {
         if (shared is not null)
         {
@@ -67,6 +67,8 @@ public sealed class TestAppHost : IAsyncDisposable
             {
                 o.UseRedis(redis.ConnectionString);
             }
+
+            configure?.Invoke(o);
         });
 
         WebApplication app = builder.Build();

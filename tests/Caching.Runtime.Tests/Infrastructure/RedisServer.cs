@@ -11,13 +11,15 @@ namespace Caching.Runtime.Tests.Infrastructure;
 /// </summary>
 public sealed class RedisServer : IRedisDeployment
 {
-    private readonly Process _process;
     private readonly string _directory;
+    private readonly string[] _arguments;
+    private Process _process;
 
-    private RedisServer(Process process, string directory, int port, ConnectionMultiplexer connection)
+    private RedisServer(Process process, string directory, int port, ConnectionMultiplexer connection, string[] arguments)
     {
         _process = process;
         _directory = directory;
+        _arguments = arguments;
         Port = port;
         Connection = connection;
     }
@@ -61,11 +63,12 @@ public sealed class RedisServer : IRedisDeployment
         for (int attempt = 0; ; attempt++)
         {
             int port = FreePort();
-            Process process = StartProcess(executable, directory, new[] { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory, "--daemonize", "no", "--protected-mode", "yes" }.Concat(extraArguments));
+            string[] arguments = new[] { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory, "--daemonize", "no", "--protected-mode", "yes" }.Concat(extraArguments).ToArray();
+            Process process = StartProcess(executable, directory, arguments);
             ConnectionMultiplexer? connection = await TryConnectAsync(port, process);
             if (connection is not null)
             {
-                return new RedisServer(process, directory, port, connection);
+                return new RedisServer(process, directory, port, connection, arguments);
             }
 
             Kill(process);
@@ -74,6 +77,30 @@ public sealed class RedisServer : IRedisDeployment
                 throw new InvalidOperationException($"redis-server did not start on 127.0.0.1 (last port {port}).");
             }
         }
+    }
+
+    /// <summary>Kills the server at once (SIGKILL), as a crash would.</summary>
+    public void Kill() => Kill(_process);
+
+    /// <summary>Starts the server again on the same port and directory (with persistence on, its data is back).</summary>
+    public async Task RestartAsync()
+    {
+        _process = StartProcess(FindExecutable("redis-server"), _directory, _arguments);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                await Connection.GetDatabase().PingAsync();
+                return;
+            }
+            catch (RedisException)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        throw new TimeoutException("redis-server did not come back");
     }
 
     public ConfigurationOptions ClientConfiguration(bool admin = false)

@@ -1,0 +1,64 @@
+namespace Caching;
+
+/// <summary>Thrown, without calling the store, while the circuit breaker is open after repeated store failures.</summary>
+public sealed class CacheStoreUnavailableException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What happened.</param>
+    public CacheStoreUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public CacheStoreUnavailableException()
+        : this("The cache store is unavailable.")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What happened.</param>
+    /// <param name="inner">The cause.</param>
+    public CacheStoreUnavailableException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+}
+
+/// <summary>
+/// Stops calling a failing store: after <c>threshold</c> failures in a row the breaker opens for
+/// <c>breakFor</c>, and calls fail at once; then one call at a time is let through (half-open) until one succeeds.
+/// So a dead Redis costs a request microseconds, not a connect timeout.
+/// </summary>
+internal sealed class StoreCircuitBreaker(int threshold, TimeSpan breakFor, TimeProvider time)
+{
+    private int _failures;
+    private long _openUntilTicks;
+
+    /// <summary>Whether calls are currently refused.</summary>
+    public bool IsOpen => time.GetUtcNow().UtcTicks < Interlocked.Read(ref _openUntilTicks);
+
+    /// <summary>Failures in a row so far.</summary>
+    public int ConsecutiveFailures => Volatile.Read(ref _failures);
+
+    public void ThrowIfOpen()
+    {
+        if (IsOpen)
+        {
+            throw new CacheStoreUnavailableException("The cache store failed repeatedly; calls are suspended for a moment (circuit breaker open).");
+        }
+    }
+
+    public void RecordSuccess() => Volatile.Write(ref _failures, 0);
+
+    public void RecordFailure()
+    {
+        if (Interlocked.Increment(ref _failures) >= threshold)
+        {
+            Interlocked.Exchange(ref _openUntilTicks, time.GetUtcNow().UtcTicks + breakFor.Ticks);
+
+            // Half-open afterwards: the next failure reopens at once.
+            Volatile.Write(ref _failures, threshold - 1);
+        }
+    }
+}
