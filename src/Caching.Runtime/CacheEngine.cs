@@ -77,8 +77,31 @@ public sealed class CacheEngine
     /// <param name="keyPrefix">The key prefix reported in metrics.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The lookup: the bytes on a hit; on a miss, what <see cref="SetAsync"/> needs to store safely.</returns>
-    public async ValueTask<CacheLookup> GetAsync(string key, string? namespaceName, string? keyPrefix, CancellationToken cancellationToken = default)
+    public ValueTask<CacheLookup> GetAsync(string key, string? namespaceName, string? keyPrefix, CancellationToken cancellationToken = default)
+        => GetAsync(key, new CacheEntryOptions { Namespace = namespaceName, KeyPrefix = keyPrefix }, cancellationToken);
+
+    /// <summary>Reads an entry; on a miss of a plain (not namespaced) key, takes the key's lease.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="entry">The entry's namespace, tags (filed with the lease, before loading), time to live and metrics prefix.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The lookup: the bytes on a hit; on a miss, the lease (if taken) that <see cref="SetAsync"/> needs.</returns>
+    public ValueTask<CacheLookup> GetAsync(string key, CacheEntryOptions? entry, CancellationToken cancellationToken = default)
+        => GetAsync(key, entry, takeLease: true, cancellationToken);
+
+    /// <summary>Reads an entry; on a miss of a plain (not namespaced) key, takes the key's lease if asked to.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="entry">The entry's namespace, tags (filed with the lease, before loading), time to live and metrics prefix.</param>
+    /// <param name="takeLease">Whether a miss takes the key's lease (needed to store the value loaded next).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The lookup.</returns>
+    public ValueTask<CacheLookup> GetAsync(string key, CacheEntryOptions? entry, bool takeLease, CancellationToken cancellationToken = default)
+        => GetAsync(key, entry, takeLease, countMiss: true, cancellationToken);
+
+    // countMiss: false for a first look whose miss the caller counts once it knows how the request is served.
+    internal async ValueTask<CacheLookup> GetAsync(string key, CacheEntryOptions? entry, bool takeLease, bool countMiss, CancellationToken cancellationToken)
     {
+        string? namespaceName = entry?.Namespace;
+        string? keyPrefix = entry?.KeyPrefix;
         ValidateKey(key);
         keyPrefix ??= UnspecifiedKeyPrefix;
         if (Backlog is { HasPending: true })
@@ -92,35 +115,110 @@ public sealed class CacheEngine
         {
             _breaker.ThrowIfOpen();
             byte[]? value = await Guard(_store.GetAsync(key, cancellationToken)).ConfigureAwait(false);
+            if (value is not null && NamespaceEnvelope.IsLease(value))
+            {
+                // Someone is loading it right now.
+                RecordLookup(hit: false, keyPrefix, countMiss);
+                return new CacheLookup(null, null, null, leasedByOther: true);
+            }
+
             if (value is not null && NamespaceEnvelope.IsEnvelope(value))
             {
                 // Written by an endpoint that names a namespace; read without one it is not a value: a miss.
                 value = null;
             }
 
-            Record(value is not null, keyPrefix);
-            // Careful: a null byte[] converts implicitly to an empty ReadOnlyMemory, which would read as a hit.
-            ReadOnlyMemory<byte>? found = value is null ? default(ReadOnlyMemory<byte>?) : value.AsMemory();
-            return new CacheLookup(found, null, null);
+            RecordLookup(value is not null, keyPrefix, countMiss);
+            if (value is not null)
+            {
+                return new CacheLookup(value.AsMemory(), null, null);
+            }
+
+            return takeLease ? await LeaseAsync(key, entry, cancellationToken).ConfigureAwait(false) : new CacheLookup(null, null, null, leasedByOther: _options.UseLeases);
         }
 
         ValidateName(namespaceName, "namespace", nameof(namespaceName));
 
         // Both reads go out together: one round trip on a pipelined connection.
         _breaker.ThrowIfOpen();
-        ValueTask<byte[]?> entry = Guard(_store.GetAsync(key, cancellationToken));
+        ValueTask<byte[]?> read = Guard(_store.GetAsync(key, cancellationToken));
         ValueTask<string?> version = Guard(_store.GetNamespaceVersionAsync(namespaceName, cancellationToken));
-        byte[]? stored = await entry.ConfigureAwait(false);
+        byte[]? stored = await read.ConfigureAwait(false);
         string? currentVersion = await version.ConfigureAwait(false);
         if (stored is not null && currentVersion is not null && NamespaceEnvelope.TryUnwrap(stored, currentVersion, out ReadOnlyMemory<byte> payload))
         {
-            Record(hit: true, keyPrefix);
+            RecordLookup(hit: true, keyPrefix, countMiss);
             return new CacheLookup(payload, namespaceName, currentVersion);
         }
 
-        Record(hit: false, keyPrefix);
+        RecordLookup(hit: false, keyPrefix, countMiss);
         return new CacheLookup(null, namespaceName, currentVersion);
     }
+
+    // A miss takes the key's lease (SET NX), tags filed first: an invalidation of the key, by key, pattern or
+    // tag, from now on removes the lease, and the value loaded next is then not stored.
+    private async ValueTask<CacheLookup> LeaseAsync(string key, CacheEntryOptions? entry, CancellationToken cancellationToken)
+    {
+        if (!_options.UseLeases)
+        {
+            return new CacheLookup(null, null, null);
+        }
+
+        TimeSpan ttl = entry?.Expiration ?? _options.DefaultExpiration;
+        if (entry?.Tags is { Count: > 0 } tags)
+        {
+            await Guard(_store.AddToTagsAsync(key, tags, ttl + _options.LeaseDuration, cancellationToken)).ConfigureAwait(false);
+        }
+
+        byte[] lease = NamespaceEnvelope.NewLease();
+        bool taken = await Guard(_store.TryAcquireLeaseAsync(key, lease, _options.LeaseDuration, cancellationToken)).ConfigureAwait(false);
+        return taken ? new CacheLookup(null, null, null, lease) : new CacheLookup(null, null, null, leasedByOther: true);
+    }
+
+    /// <summary>Gives up a lease taken by <see cref="GetAsync(string, CacheEntryOptions?, CancellationToken)"/> when nothing will be stored.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="lookup">The lookup that took the lease.</param>
+    /// <returns>A task that completes when the lease is released.</returns>
+    public async ValueTask ReleaseLeaseAsync(string key, CacheLookup lookup)
+    {
+        if (lookup.Lease is { } lease)
+        {
+            await Guard(_store.ReleaseLeaseAsync(key, lease, CancellationToken.None)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Waits, up to <paramref name="maxWait"/>, for the holder of the key's lease (on any instance) to store the
+    /// value: distributed stampede protection. Returns null when it does not come (released, expired, too slow).
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <param name="keyPrefix">The key prefix reported in metrics.</param>
+    /// <param name="maxWait">The bound.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The stored bytes, or null.</returns>
+    public async ValueTask<ReadOnlyMemory<byte>?> WaitForLeaseHolderAsync(string key, string? keyPrefix, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        long deadline = Stopwatch.GetTimestamp() + (long)(maxWait.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            await Task.Delay(LeasePollInterval, cancellationToken).ConfigureAwait(false);
+            byte[]? value = await Guard(_store.GetAsync(key, cancellationToken)).ConfigureAwait(false);
+            if (value is null || NamespaceEnvelope.IsEnvelope(value))
+            {
+                return null;
+            }
+
+            if (!NamespaceEnvelope.IsLease(value))
+            {
+                Record(hit: true, keyPrefix ?? UnspecifiedKeyPrefix);
+                return value;
+            }
+        }
+
+        return null;
+    }
+
+    private static readonly TimeSpan LeasePollInterval = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Stores an entry with a time to live (one atomic SET), filing it under its tags first.</summary>
     /// <param name="key">The key.</param>
@@ -155,6 +253,18 @@ public sealed class CacheEngine
         string? namespaceName = options?.Namespace;
         byte[]? envelope = null;
         _breaker.ThrowIfOpen();
+        if (lookup is { } leased && namespaceName is null && (leased.HoldsLease || leased.LeasedByOther))
+        {
+            // Filled only through the lease: if an invalidation removed it meanwhile, the value may be stale.
+            bool stored = leased.Lease is { } lease && await Guard(_store.SetIfLeaseAsync(key, lease, value, ttl, cancellationToken)).ConfigureAwait(false);
+            if (stored)
+            {
+                _metrics.Set(options?.KeyPrefix ?? UnspecifiedKeyPrefix);
+            }
+
+            return stored;
+        }
+
         if (namespaceName is not null)
         {
             ValidateName(namespaceName, "namespace", nameof(options));
@@ -341,6 +451,15 @@ public sealed class CacheEngine
         if (Encoding.UTF8.GetByteCount(name) > _options.MaxKeyLength)
         {
             throw new ArgumentException($"The cache {kind} '{name[..Math.Min(name.Length, 64)]}' is longer than the {_options.MaxKeyLength} UTF-8 bytes CachingOptions.MaxKeyLength allows.", parameterName);
+        }
+    }
+
+    /// <summary>Counts a lookup in the metrics (used when the caller decides how a first miss was served).</summary>
+    internal void RecordLookup(bool hit, string keyPrefix, bool countMiss = true)
+    {
+        if (hit || countMiss)
+        {
+            Record(hit, keyPrefix);
         }
     }
 

@@ -1,17 +1,31 @@
 namespace Caching;
 
 /// <summary>
-/// The outcome of <see cref="CacheEngine.GetAsync"/>: the stored bytes on a hit, and on a miss what the engine
+/// The outcome of <see cref="CacheEngine.GetAsync(string, CacheEntryOptions?, CancellationToken)"/>: the stored bytes on a hit, and on a miss what the engine
 /// must know to store the value loaded next without racing an invalidation.
 /// </summary>
 public readonly struct CacheLookup
 {
-    internal CacheLookup(ReadOnlyMemory<byte>? value, string? namespaceName, string? observedNamespaceVersion)
+    internal CacheLookup(ReadOnlyMemory<byte>? value, string? namespaceName, string? observedNamespaceVersion, byte[]? lease = null, bool leasedByOther = false)
     {
         Value = value;
         NamespaceName = namespaceName;
         ObservedNamespaceVersion = observedNamespaceVersion;
+        Lease = lease;
+        LeasedByOther = leasedByOther;
     }
+
+    /// <summary>
+    /// The lease this miss took on the key (memcache-style), or null. Only the lease holder fills the key, and only
+    /// if no invalidation removed the lease while the value was loading.
+    /// </summary>
+    internal byte[]? Lease { get; }
+
+    /// <summary>Whether another caller (here or on another instance) holds the key's lease: it is loading the value.</summary>
+    public bool LeasedByOther { get; }
+
+    /// <summary>Whether this miss holds the key's lease.</summary>
+    public bool HoldsLease => Lease is not null;
 
     /// <summary>Whether a live entry was found.</summary>
     public bool IsHit => Value.HasValue;

@@ -74,6 +74,23 @@ public sealed class CachingOptions
     /// </summary>
     public TimeSpan CoalescingTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Leases (as in memcache): a miss takes the key's lease before loading, and the value is stored only if no
+    /// invalidation came in between, so a slow read never puts back data a write just invalidated. Costs one
+    /// SET NX per miss. Default <see langword="true"/>.
+    /// </summary>
+    public bool UseLeases { get; set; } = true;
+
+    /// <summary>How long a lease lasts if its holder never fills the key (a crash, a slow handler). Default 30 seconds.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Stampede protection across instances: a miss whose key another instance is loading (it holds the lease)
+    /// waits up to <see cref="CoalescingTimeout"/> for the value instead of running the handler too. Needs
+    /// <see cref="UseLeases"/>. Default <see langword="false"/>.
+    /// </summary>
+    public bool DistributedStampedeProtection { get; set; }
+
     /// <summary>Store failures in a row after which calls are suspended (circuit breaker). Default 3.</summary>
     public int CircuitBreakerFailures { get; set; } = 3;
 

@@ -20,19 +20,30 @@ internal sealed class DefaultCache : ICache
     public async ValueTask<T> GetOrCreateAsync<T>(string key, Func<CancellationToken, ValueTask<T>> factory, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        CacheLookup lookup = await _engine.GetAsync(key, options?.Namespace, options?.KeyPrefix, cancellationToken).ConfigureAwait(false);
+        CacheLookup lookup = await _engine.GetAsync(key, options, cancellationToken).ConfigureAwait(false);
         if (lookup.Value is { } stored)
         {
             return Deserialize<T>(stored);
         }
 
-        T value = await factory(cancellationToken).ConfigureAwait(false);
-        if (value is not null)
+        bool filled = false;
+        try
         {
-            await _engine.SetAsync(key, Serialize(value), options, lookup, cancellationToken).ConfigureAwait(false);
-        }
+            T value = await factory(cancellationToken).ConfigureAwait(false);
+            if (value is not null)
+            {
+                filled = await _engine.SetAsync(key, Serialize(value), options, lookup, cancellationToken).ConfigureAwait(false);
+            }
 
-        return value;
+            return value;
+        }
+        finally
+        {
+            if (!filled && lookup.HoldsLease)
+            {
+                await _engine.ReleaseLeaseAsync(key, lookup).ConfigureAwait(false);
+            }
+        }
     }
 
     public async ValueTask<CacheResult<T>> TryGetAsync<T>(string key, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)

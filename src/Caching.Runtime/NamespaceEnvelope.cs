@@ -29,6 +29,19 @@ internal static class NamespaceEnvelope
     /// </summary>
     public static bool IsEnvelope(byte[] stored) => stored.Length >= 3 && stored[0] == Magic && stored[1] == FormatVersion;
 
+    /// <summary>The bytes of a lease: 0xCA 0x03 and 16 random bytes. Never valid UTF-8, so never a value.</summary>
+    public static byte[] NewLease()
+    {
+        var lease = new byte[18];
+        lease[0] = Magic;
+        lease[1] = 0x03;
+        System.Security.Cryptography.RandomNumberGenerator.Fill(lease.AsSpan(2));
+        return lease;
+    }
+
+    /// <summary>Whether <paramref name="stored"/> is a lease placeholder rather than a value.</summary>
+    public static bool IsLease(byte[] stored) => stored.Length == 18 && stored[0] == Magic && stored[1] == 0x03;
+
     /// <summary>Returns the payload when <paramref name="stored"/> was written under <paramref name="currentVersion"/>.</summary>
     public static bool TryUnwrap(byte[] stored, string currentVersion, out ReadOnlyMemory<byte> payload)
     {

@@ -34,6 +34,8 @@ public sealed class EndpointCacheRuntime
     private readonly IOptions<MvcJsonOptions> _mvcJson;
     private readonly MissCoalescer? _coalescer;
     private readonly PendingInvalidations _pending;
+    private readonly bool _waitForLeaseHolder;
+    private readonly TimeSpan _leaseWait;
 
     /// <summary>Creates the runtime.</summary>
     /// <param name="engine">The cache engine.</param>
@@ -51,6 +53,8 @@ public sealed class EndpointCacheRuntime
         _httpJson = httpJson;
         _mvcJson = mvcJson;
         _pending = pending;
+        _waitForLeaseHolder = options.Value.DistributedStampedeProtection;
+        _leaseWait = options.Value.CoalescingTimeout;
         _coalescer = options.Value.CoalesceMisses ? new MissCoalescer(options.Value.CoalescingTimeout) : null;
     }
 
@@ -88,25 +92,15 @@ public sealed class EndpointCacheRuntime
             return await next(context).ConfigureAwait(false);
         }
 
-        CacheLookup? lookup = await TryLookupAsync(key, namespaceName, endpoint, http.RequestAborted).ConfigureAwait(false);
-        if (lookup is { Value: { } stored })
+        MissPlan plan = await PlanAsync(key, namespaceName, tags, endpoint, http.RequestAborted).ConfigureAwait(false);
+        if (plan.Served is { } stored)
         {
             SetStatusHeader(http, hit: true);
             return new CachedResponse(stored, endpoint.ContentType);
         }
 
-        TaskCompletionSource<byte[]?>? lease = null;
-        if (lookup is not null && _coalescer is not null)
-        {
-            lease = _coalescer.TryLead(key, _engine.InvalidationEpoch, out Task<byte[]?>? leader);
-            if (leader is not null && await _coalescer.FollowAsync(leader, http.RequestAborted).ConfigureAwait(false) is { } shared)
-            {
-                // Another request with the same key just loaded and stored it: serve its bytes, the handler does not run.
-                SetStatusHeader(http, hit: true);
-                return new CachedResponse(shared, endpoint.ContentType);
-            }
-        }
-
+        CacheLookup? lookup = plan.Lookup;
+        TaskCompletionSource<byte[]?>? lease = plan.Lead;
         SetStatusHeader(http, hit: false);
         byte[]? body = null;
         try
@@ -130,6 +124,11 @@ public sealed class EndpointCacheRuntime
             if (lease is not null)
             {
                 _coalescer!.Complete(key, lease, body);
+            }
+
+            if (body is null && lookup is { HoldsLease: true } held)
+            {
+                await TryReleaseLeaseAsync(key, held).ConfigureAwait(false);
             }
         }
     }
@@ -190,26 +189,16 @@ public sealed class EndpointCacheRuntime
             return;
         }
 
-        CacheLookup? lookup = await TryLookupAsync(key, namespaceName, endpoint, http.RequestAborted).ConfigureAwait(false);
-        if (lookup is { Value: { } stored })
+        MissPlan plan = await PlanAsync(key, namespaceName, tags, endpoint, http.RequestAborted).ConfigureAwait(false);
+        if (plan.Served is { } stored)
         {
             SetStatusHeader(http, hit: true);
             context.Result = new CachedResponse(stored, CachedEndpointInfo.JsonContentType);
             return;
         }
 
-        TaskCompletionSource<byte[]?>? lease = null;
-        if (lookup is not null && _coalescer is not null)
-        {
-            lease = _coalescer.TryLead(key, _engine.InvalidationEpoch, out Task<byte[]?>? leader);
-            if (leader is not null && await _coalescer.FollowAsync(leader, http.RequestAborted).ConfigureAwait(false) is { } shared)
-            {
-                SetStatusHeader(http, hit: true);
-                context.Result = new CachedResponse(shared, CachedEndpointInfo.JsonContentType);
-                return;
-            }
-        }
-
+        CacheLookup? lookup = plan.Lookup;
+        TaskCompletionSource<byte[]?>? lease = plan.Lead;
         SetStatusHeader(http, hit: false);
         byte[]? body = null;
         try
@@ -231,6 +220,11 @@ public sealed class EndpointCacheRuntime
             if (lease is not null)
             {
                 _coalescer!.Complete(key, lease, body);
+            }
+
+            if (body is null && lookup is { HoldsLease: true } held)
+            {
+                await TryReleaseLeaseAsync(key, held).ConfigureAwait(false);
             }
         }
     }
@@ -380,11 +374,12 @@ public sealed class EndpointCacheRuntime
     // Through the options: honours source-generated JsonSerializerContexts and stays trim-safe.
     private static JsonTypeInfo<T> TypeInfo<T>(JsonSerializerOptions options) => (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
 
-    private async ValueTask<CacheLookup?> TryLookupAsync(string key, string? namespaceName, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
+    private async ValueTask<CacheLookup?> TryLookupAsync(string key, string? namespaceName, string[]? tags, CachedEndpointInfo endpoint, bool takeLease, bool countMiss, CancellationToken cancellationToken)
     {
         try
         {
-            return await _engine.GetAsync(key, namespaceName, endpoint.KeyPrefixTemplate, cancellationToken).ConfigureAwait(false);
+            var entry = new CacheEntryOptions { Namespace = namespaceName, Tags = tags, Expiration = endpoint.Expiration, KeyPrefix = endpoint.KeyPrefixTemplate };
+            return await _engine.GetAsync(key, entry, takeLease, countMiss, cancellationToken).ConfigureAwait(false);
         }
         catch (ArgumentException ex)
         {
@@ -397,6 +392,81 @@ public sealed class EndpointCacheRuntime
             // Fail open: the handler answers; nothing is stored, since the store's state is unknown.
             Log.StoreReadFailed(_logger, key, ex);
             return null;
+        }
+    }
+
+    // How a read proceeds: served from the cache (a hit, or what another request just stored), or loaded by the
+    // handler, storing the value only with a lookup that allows it (the in-process leader holding the key's lease).
+    private readonly record struct MissPlan(ReadOnlyMemory<byte>? Served, CacheLookup? Lookup, TaskCompletionSource<byte[]?>? Lead);
+
+    private async ValueTask<MissPlan> PlanAsync(string key, string? namespaceName, string[]? tags, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
+    {
+        // Hits cost one read and nothing else; without in-process coalescing that read also takes the lease.
+        CacheLookup? lookup = await TryLookupAsync(key, namespaceName, tags, endpoint, takeLease: _coalescer is null, countMiss: _coalescer is null, cancellationToken).ConfigureAwait(false);
+        if (lookup is { Value: { } hit })
+        {
+            return new MissPlan(hit, null, null);
+        }
+
+        TaskCompletionSource<byte[]?>? lead = null;
+        if (lookup is not null && _coalescer is not null)
+        {
+            lead = _coalescer.TryLead(key, _engine.InvalidationEpoch, out Task<byte[]?>? leader);
+            if (lead is null)
+            {
+                // Another request of this process loads the key: take its bytes; if none come, run the handler
+                // without storing (only the leader holds the lease).
+                byte[]? shared = leader is null ? null : await _coalescer.FollowAsync(leader, cancellationToken).ConfigureAwait(false);
+                _engine.RecordLookup(shared is not null, endpoint.KeyPrefixTemplate);
+                return new MissPlan(shared, null, null);
+            }
+
+            // The leader reads again, taking the lease: the key may have been filled since the first read.
+            lookup = await TryLookupAsync(key, namespaceName, tags, endpoint, takeLease: true, countMiss: true, cancellationToken).ConfigureAwait(false);
+            if (lookup is { Value: { } filled })
+            {
+                _coalescer.Complete(key, lead, filled.ToArray());
+                return new MissPlan(filled, null, null);
+            }
+        }
+
+        if (lookup is { LeasedByOther: true } && _waitForLeaseHolder && await TryWaitForLeaseHolderAsync(key, endpoint, cancellationToken).ConfigureAwait(false) is { } loaded)
+        {
+            // Another instance was loading this key and stored it while we waited.
+            if (lead is not null)
+            {
+                _coalescer!.Complete(key, lead, loaded.ToArray());
+            }
+
+            return new MissPlan(loaded, null, null);
+        }
+
+        return new MissPlan(null, lookup, lead);
+    }
+
+    private async ValueTask<ReadOnlyMemory<byte>?> TryWaitForLeaseHolderAsync(string key, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _engine.WaitForLeaseHolderAsync(key, endpoint.KeyPrefixTemplate, _leaseWait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            Log.StoreReadFailed(_logger, key, ex);
+            return null;
+        }
+    }
+
+    private async ValueTask TryReleaseLeaseAsync(string key, CacheLookup lookup)
+    {
+        try
+        {
+            await _engine.ReleaseLeaseAsync(key, lookup).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            // The lease expires by itself after CachingOptions.LeaseDuration.
+            Log.StoreWriteFailed(_logger, key, ex);
         }
     }
 

@@ -55,6 +55,16 @@ internal sealed class CachingOptionsValidator(IServiceProvider services) : IVali
             failures.Add($"Caching:ExpirationJitter is {options.ExpirationJitter}; set a fraction between 0 (off) and 1, such as 0.1 for up to 10% longer lifetimes.");
         }
 
+        if (options.LeaseDuration <= TimeSpan.Zero)
+        {
+            failures.Add($"Caching:LeaseDuration is {options.LeaseDuration}; set a positive time span longer than your slowest handler, such as 00:00:30.");
+        }
+
+        if (options.DistributedStampedeProtection && !options.UseLeases)
+        {
+            failures.Add("Caching:DistributedStampedeProtection needs Caching:UseLeases = true: the lease is the distributed lock.");
+        }
+
         if (options.CircuitBreakerFailures < 1)
         {
             failures.Add($"Caching:CircuitBreakerFailures is {options.CircuitBreakerFailures}; set 1 or more (the default is 3).");

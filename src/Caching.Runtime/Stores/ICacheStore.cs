@@ -63,6 +63,34 @@ public interface ICacheStore
     /// <returns>The number of entries deleted.</returns>
     ValueTask<long> InvalidateTagAsync(string tag, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Takes a lease on a missing key: stores <paramref name="lease"/> under <paramref name="key"/> only if the key
+    /// does not exist (SET NX PX). While the lease is there, only its holder can fill the key
+    /// (<see cref="SetIfLeaseAsync"/>); any invalidation of the key removes it.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <param name="lease">The lease's bytes (unique per holder).</param>
+    /// <param name="timeToLive">How long the lease lasts if never filled nor released.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see langword="true"/> when the lease was taken.</returns>
+    ValueTask<bool> TryAcquireLeaseAsync(string key, ReadOnlyMemory<byte> lease, TimeSpan timeToLive, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores <paramref name="value"/> only if <paramref name="key"/> still holds exactly <paramref name="lease"/> (atomic compare-and-set).</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="lease">The lease taken before loading the value.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="timeToLive">The entry's time to live.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see langword="true"/> when stored; <see langword="false"/> when the key was invalidated or re-leased meanwhile.</returns>
+    ValueTask<bool> SetIfLeaseAsync(string key, ReadOnlyMemory<byte> lease, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes <paramref name="lease"/> from <paramref name="key"/> if it is still there (atomic compare-and-delete).</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="lease">The lease.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when released.</returns>
+    ValueTask ReleaseLeaseAsync(string key, ReadOnlyMemory<byte> lease, CancellationToken cancellationToken = default);
+
     /// <summary>Returns the current version token of a namespace, or <see langword="null"/> when it has none.</summary>
     /// <param name="namespaceName">The namespace, such as <c>user:42</c>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

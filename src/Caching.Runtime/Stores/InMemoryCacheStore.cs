@@ -169,6 +169,44 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
     }
 
     /// <inheritdoc />
+    public ValueTask<bool> TryAcquireLeaseAsync(string key, ReadOnlyMemory<byte> lease, TimeSpan timeToLive, CancellationToken cancellationToken = default)
+    {
+        var entry = new Entry(lease.ToArray(), ExpiresAt(timeToLive));
+        while (true)
+        {
+            if (_entries.TryAdd(key, entry))
+            {
+                return ValueTask.FromResult(true);
+            }
+
+            if (TryGetLive(_entries, key, out _))
+            {
+                return ValueTask.FromResult(false);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> SetIfLeaseAsync(string key, ReadOnlyMemory<byte> lease, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken = default)
+    {
+        bool stored = TryGetLive(_entries, key, out Entry? current)
+            && ((byte[])current.Value).AsSpan().SequenceEqual(lease.Span)
+            && _entries.TryUpdate(key, new Entry(value.ToArray(), ExpiresAt(timeToLive)), current);
+        return ValueTask.FromResult(stored);
+    }
+
+    /// <inheritdoc />
+    public ValueTask ReleaseLeaseAsync(string key, ReadOnlyMemory<byte> lease, CancellationToken cancellationToken = default)
+    {
+        if (_entries.TryGetValue(key, out Entry? current) && ((byte[])current.Value).AsSpan().SequenceEqual(lease.Span))
+        {
+            _entries.TryRemove(new KeyValuePair<string, Entry>(key, current));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
     public ValueTask<string?> GetNamespaceVersionAsync(string namespaceName, CancellationToken cancellationToken = default)
     {
         return ValueTask.FromResult(TryGetLive(_namespaces, namespaceName, out Entry? entry) ? (string?)entry.Value : null);

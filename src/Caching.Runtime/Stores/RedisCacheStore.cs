@@ -37,6 +37,22 @@ public sealed class RedisCacheStore : ICacheStore, IAsyncDisposable
 
     private const int MaxPagesInFlight = 4;
 
+    // Single-key compare-and-set / compare-and-delete on a lease: atomic, and cluster-safe.
+    private const string SetIfLeaseScript = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+          redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+          return 1
+        end
+        return 0
+        """;
+
+    private const string ReleaseLeaseScript = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+          return redis.call('DEL', KEYS[1])
+        end
+        return 0
+        """;
+
     private readonly IConnectionMultiplexer _connection;
     private readonly bool _ownsConnection;
     private readonly IDatabase _database;
@@ -166,6 +182,26 @@ public sealed class RedisCacheStore : ICacheStore, IAsyncDisposable
         }
 
         return deleted;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> TryAcquireLeaseAsync(string key, ReadOnlyMemory<byte> lease, TimeSpan timeToLive, CancellationToken cancellationToken = default)
+    {
+        return await _database.StringSetAsync(key, lease, timeToLive, When.NotExists).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> SetIfLeaseAsync(string key, ReadOnlyMemory<byte> lease, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken = default)
+    {
+        long ms = Math.Max(1, (long)Math.Ceiling(timeToLive.TotalMilliseconds));
+        RedisResult result = await _database.ScriptEvaluateAsync(SetIfLeaseScript, [key], [lease, value, ms]).ConfigureAwait(false);
+        return (long)result == 1;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask ReleaseLeaseAsync(string key, ReadOnlyMemory<byte> lease, CancellationToken cancellationToken = default)
+    {
+        await _database.ScriptEvaluateAsync(ReleaseLeaseScript, [key], [lease]).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

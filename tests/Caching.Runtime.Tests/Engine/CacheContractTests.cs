@@ -140,6 +140,71 @@ public abstract class CacheContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_slow_read_interleaved_with_writes_never_stores_old_data()
+    {
+        // Deterministic interleaving, 300 times, rotating the invalidation kind: miss, write + invalidate, then
+        // the slow reader tries to store what it loaded before the write.
+        string db = "v0";
+        var entry = new CacheEntryOptions { Tags = ["posts"], KeyPrefix = "post" };
+        for (int i = 0; i < 300; i++)
+        {
+            CacheLookup lookup = await H.Engine.GetAsync("post:1", entry);
+            Assert.False(lookup.IsHit);
+            string loaded = db;
+
+            db = "v" + (i + 1);
+            switch (i % 3)
+            {
+                case 0:
+                    await H.Engine.InvalidateKeysAsync(["post:1"]);
+                    break;
+                case 1:
+                    await H.Engine.InvalidatePatternAsync("post:*");
+                    break;
+                default:
+                    await H.Engine.InvalidateTagAsync("posts");
+                    break;
+            }
+
+            bool stored = await H.Engine.SetAsync("post:1", System.Text.Encoding.UTF8.GetBytes(loaded), entry, lookup);
+
+            Assert.False(stored);
+            Assert.Null(await H.Store.GetAsync("post:1"));
+        }
+    }
+
+    [Fact]
+    public async Task Concurrent_slow_readers_and_writers_leave_no_stale_entry()
+    {
+        string db = "v0";
+        int version = 0;
+        var entry = new CacheEntryOptions { KeyPrefix = "post" };
+        var random = new Random(3);
+        for (int round = 0; round < 40; round++)
+        {
+            Task[] readers = Enumerable.Range(0, 4).Select(async _ =>
+            {
+                await Cache.GetOrCreateAsync("post:2", async ct =>
+                {
+                    string seen = Volatile.Read(ref db);
+                    await Task.Delay(random.Next(1, 6), ct);
+                    return seen;
+                }, entry);
+            }).ToArray();
+            Task writer = Task.Run(async () =>
+            {
+                await Task.Delay(random.Next(0, 4));
+                Volatile.Write(ref db, "v" + Interlocked.Increment(ref version));
+                await Cache.InvalidateKeysAsync(["post:2"]);
+            });
+            await Task.WhenAll(readers.Append(writer));
+
+            CacheResult<string> cached = await Cache.TryGetAsync<string>("post:2");
+            Assert.True(!cached.Found || cached.Value == Volatile.Read(ref db), $"round {round}: cached {cached.Value}, database {db}");
+        }
+    }
+
+    [Fact]
     public async Task Concurrent_explicit_writes_into_a_new_namespace_are_all_stored()
     {
         var space = new CacheEntryOptions { Namespace = "user:5" };

@@ -280,6 +280,65 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_lease_is_taken_once_and_only_its_holder_fills_the_key()
+    {
+        byte[] mine = [0xCA, 3, 1];
+        byte[] theirs = [0xCA, 3, 2];
+
+        Assert.True(await Store.TryAcquireLeaseAsync("post:1", mine, TimeSpan.FromMinutes(1)));
+        Assert.False(await Store.TryAcquireLeaseAsync("post:1", theirs, TimeSpan.FromMinutes(1)));
+        Assert.False(await Store.SetIfLeaseAsync("post:1", theirs, Value, TimeSpan.FromMinutes(5)));
+        Assert.True(await Store.SetIfLeaseAsync("post:1", mine, Value, TimeSpan.FromMinutes(5)));
+
+        Assert.Equal(Value, await Store.GetAsync("post:1"));
+        Assert.InRange((await Store.GetTimeToLiveAsync("post:1"))!.Value, TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(5));
+        Assert.False(await Store.TryAcquireLeaseAsync("post:1", theirs, TimeSpan.FromMinutes(1)));
+    }
+
+    [Theory]
+    [InlineData("key")]
+    [InlineData("pattern")]
+    [InlineData("tag")]
+    public async Task An_invalidation_during_the_load_removes_the_lease_so_the_old_value_is_not_stored(string kind)
+    {
+        byte[] lease = [0xCA, 3, 7];
+        await Store.AddToTagsAsync("post:9", ["posts"], TimeSpan.FromMinutes(5));
+        Assert.True(await Store.TryAcquireLeaseAsync("post:9", lease, TimeSpan.FromMinutes(1)));
+
+        switch (kind)
+        {
+            case "key":
+                await Store.DeleteAsync(["post:9"]);
+                break;
+            case "pattern":
+                await Store.DeleteByPatternAsync("post:*");
+                break;
+            default:
+                await Store.InvalidateTagAsync("posts");
+                break;
+        }
+
+        Assert.False(await Store.SetIfLeaseAsync("post:9", lease, Value, TimeSpan.FromMinutes(5)));
+        Assert.Null(await Store.GetAsync("post:9"));
+    }
+
+    [Fact]
+    public async Task Releasing_a_lease_removes_only_that_lease()
+    {
+        byte[] lease = [0xCA, 3, 8];
+        await Store.TryAcquireLeaseAsync("post:3", lease, TimeSpan.FromMinutes(1));
+        await Store.ReleaseLeaseAsync("post:3", new byte[] { 0xCA, 3, 9 });
+        Assert.NotNull(await Store.GetAsync("post:3"));
+
+        await Store.ReleaseLeaseAsync("post:3", lease);
+        Assert.Null(await Store.GetAsync("post:3"));
+
+        await Store.SetAsync("post:3", Value, TimeSpan.FromMinutes(1));
+        await Store.ReleaseLeaseAsync("post:3", lease);
+        Assert.Equal(Value, await Store.GetAsync("post:3"));
+    }
+
+    [Fact]
     public async Task Keys_are_binary_safe_utf8()
     {
         string key = CacheKey.Format($"title:{"Ünïcödé ✓ 𝄞"}");
