@@ -91,6 +91,16 @@ public sealed class CachingOptions
     /// </summary>
     public bool DistributedStampedeProtection { get; set; }
 
+    /// <summary>
+    /// Two-level mode (with Redis): an in-process copy of recently read entries in front of Redis; every
+    /// invalidation is published on a Redis channel and the other instances drop their copies. Default
+    /// <see langword="false"/>.
+    /// </summary>
+    public bool LocalCache { get; set; }
+
+    /// <summary>The longest an entry lives in the local level (two-level mode). Default 30 seconds.</summary>
+    public TimeSpan LocalCacheExpiration { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Store failures in a row after which calls are suspended (circuit breaker). Default 3.</summary>
     public int CircuitBreakerFailures { get; set; } = 3;
 

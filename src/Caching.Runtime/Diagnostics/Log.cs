@@ -46,4 +46,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Replaying missed invalidations failed; {Pending} still pending, retrying")]
     public static partial void BacklogReplayFailed(ILogger logger, int pending, Exception exception);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Connection to {Endpoint} restored: the local cache level was cleared, as invalidation messages may have been missed")]
+    public static partial void LocalCacheCleared(ILogger logger, string endpoint);
 }

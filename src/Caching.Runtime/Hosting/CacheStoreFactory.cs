@@ -10,6 +10,18 @@ namespace Caching.Hosting;
 /// <summary>Chooses the store from the options: Redis when configured, else the in-process store.</summary>
 internal static class CacheStoreFactory
 {
+    private static ICacheStore WithLocalLevel(IServiceProvider services, RedisCacheStore redis)
+    {
+        IOptions<CachingOptions> options = services.GetRequiredService<IOptions<CachingOptions>>();
+        if (!options.Value.LocalCache)
+        {
+            return redis;
+        }
+
+        var local = new InMemoryCacheStore(options, services.GetRequiredService<TimeProvider>());
+        return new TwoLevelCacheStore(redis, local, options.Value.LocalCacheExpiration, services.GetRequiredService<ILogger<TwoLevelCacheStore>>());
+    }
+
     public static ICacheStore Create(IServiceProvider services)
     {
         IOptions<CachingOptions> options = services.GetRequiredService<IOptions<CachingOptions>>();
@@ -26,8 +38,8 @@ internal static class CacheStoreFactory
         if (registered is not null)
         {
             Log.ReusingRegisteredConnection(logger);
-            Log.StoreSelected(logger, "Redis");
-            return new RedisCacheStore(registered, ownsConnection: false, options, time, storeLogger);
+            Log.StoreSelected(logger, options.Value.LocalCache ? "Redis with a local level" : "Redis");
+            return WithLocalLevel(services, new RedisCacheStore(registered, ownsConnection: false, options, time, storeLogger));
         }
 
         ConfigurationOptions configuration = ConfigurationOptions.Parse(options.Value.Redis!);
@@ -39,7 +51,7 @@ internal static class CacheStoreFactory
         // without the cache (and the circuit breaker soon stops calling).
         configuration.BacklogPolicy = BacklogPolicy.FailFast;
         IConnectionMultiplexer connection = ConnectionMultiplexer.Connect(configuration);
-        Log.StoreSelected(logger, "Redis");
-        return new RedisCacheStore(connection, ownsConnection: true, options, time, storeLogger);
+        Log.StoreSelected(logger, options.Value.LocalCache ? "Redis with a local level" : "Redis");
+        return WithLocalLevel(services, new RedisCacheStore(connection, ownsConnection: true, options, time, storeLogger));
     }
 }

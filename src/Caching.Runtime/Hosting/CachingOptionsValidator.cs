@@ -65,6 +65,16 @@ internal sealed class CachingOptionsValidator(IServiceProvider services) : IVali
             failures.Add("Caching:DistributedStampedeProtection needs Caching:UseLeases = true: the lease is the distributed lock.");
         }
 
+        if (options.LocalCache && !options.UsesRedis)
+        {
+            failures.Add("Caching:LocalCache (two-level mode) needs Redis: set Caching:Redis, or turn LocalCache off (the in-process store is already local).");
+        }
+
+        if (options.LocalCacheExpiration <= TimeSpan.Zero)
+        {
+            failures.Add($"Caching:LocalCacheExpiration is {options.LocalCacheExpiration}; set a positive time span such as 00:00:30.");
+        }
+
         if (options.CircuitBreakerFailures < 1)
         {
             failures.Add($"Caching:CircuitBreakerFailures is {options.CircuitBreakerFailures}; set 1 or more (the default is 3).");

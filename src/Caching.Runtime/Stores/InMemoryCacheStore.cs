@@ -243,6 +243,14 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Drops every entry, tag filing and namespace version.</summary>
+    public void Clear()
+    {
+        _entries.Clear();
+        _tags.Clear();
+        _namespaces.Clear();
+    }
+
     /// <summary>Returns the keys of live entries (for diagnostics and tests; a snapshot).</summary>
     /// <returns>The keys.</returns>
     public IEnumerable<string> LiveKeys()
