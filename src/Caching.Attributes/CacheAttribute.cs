@@ -99,6 +99,14 @@ namespace Caching
         public string[]? InvalidateNamespaces { get; set; }
 
         /// <summary>
+        /// Caches one response per user: the user's id (the <c>NameIdentifier</c> or <c>sub</c> claim, else the
+        /// identity's name) is added to the key, and requests with credentials are cached instead of bypassing the
+        /// cache. Invalidating the endpoint's key invalidates every user's copy. Requests that carry an
+        /// Authorization header the app did not authenticate are never cached.
+        /// </summary>
+        public bool VaryByUser { get; set; }
+
+        /// <summary>
         /// When <see langword="true"/>, a successful write stores its result under its own key (with
         /// <see cref="Expiration"/>) instead of deleting the key, so the next read is a fresh hit.
         /// </summary>

@@ -15,6 +15,14 @@ namespace Caching;
 /// </summary>
 public sealed class CacheEngine
 {
+    /// <summary>Between a key and the user id of a per-user entry (<see cref="CacheAttribute.VaryByUser"/>): never in an encoded value.</summary>
+    public const string UserSeparator = "|user:";
+
+    /// <summary>The tag every per-user entry of <paramref name="key"/> is filed under; invalidating the key clears it.</summary>
+    /// <param name="key">The key without a user.</param>
+    /// <returns>The tag.</returns>
+    public static string VariantTag(string key) => "vary:" + key;
+
     /// <summary>The key prefix reported in metrics when the caller names none.</summary>
     public const string UnspecifiedKeyPrefix = "(unspecified)";
 
@@ -329,7 +337,10 @@ public sealed class CacheEngine
         _breaker.ThrowIfOpen();
         Interlocked.Increment(ref _invalidationEpoch);
         long started = Stopwatch.GetTimestamp();
-        long deleted = await Guard(_store.DeleteAsync(keys, cancellationToken)).ConfigureAwait(false);
+        // Per-user copies of these keys are filed under their variant tags: cleared in the same round trip.
+        ValueTask<long> deleting = Guard(_store.DeleteAsync(keys, cancellationToken));
+        var variants = keys.Select(k => Guard(_store.InvalidateTagAsync(VariantTag(k), cancellationToken)).AsTask()).ToArray();
+        long deleted = await deleting.ConfigureAwait(false) + (await Task.WhenAll(variants).ConfigureAwait(false)).Sum();
         _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "key", deleted, Stopwatch.GetElapsedTime(started));
         Log.KeysInvalidated(_logger, keys.Count, deleted);
         return deleted;

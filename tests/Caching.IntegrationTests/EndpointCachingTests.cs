@@ -316,6 +316,34 @@ public abstract class EndpointCachingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, b.StatusCode);
     }
 
+    [Fact]
+    public async Task With_vary_by_user_two_users_never_see_each_others_response_and_a_write_clears_every_copy()
+    {
+        async Task<(string Status, string Body)> GetAs(string? user)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/me/notes/1");
+            if (user is not null)
+            {
+                request.Headers.Add("X-Test-User", user);
+            }
+
+            HttpResponseMessage response = await Client.SendAsync(request);
+            return (response.Headers.GetValues("X-Cache").Single(), await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(("MISS", "{\"id\":1,\"owner\":\"alice\"}"), await GetAs("alice"));
+        Assert.Equal(("HIT", "{\"id\":1,\"owner\":\"alice\"}"), await GetAs("alice"));
+        Assert.Equal(("MISS", "{\"id\":1,\"owner\":\"bob\"}"), await GetAs("bob"));
+        Assert.Equal(("HIT", "{\"id\":1,\"owner\":\"bob\"}"), await GetAs("bob"));
+        Assert.Equal(("MISS", "{\"id\":1,\"owner\":\"anonymous\"}"), await GetAs(null));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.PutAsync("/me/notes/1", null)).StatusCode);
+
+        Assert.Equal("MISS", (await GetAs("alice")).Status);
+        Assert.Equal("MISS", (await GetAs("bob")).Status);
+        Assert.Equal(5, _host.Db.Calls("MyNote"));
+    }
+
     private async Task SeedAsync(params string[] keys)
     {
         foreach (string key in keys)

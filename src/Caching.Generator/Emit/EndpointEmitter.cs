@@ -209,6 +209,11 @@ namespace Caching.Generator.Emit
                 arguments.Add("writesText: true");
             }
 
+            if (endpoint.VaryByUser)
+            {
+                arguments.Add("varyByUser: true");
+            }
+
             writer.Line("private static readonly global::Caching.AspNetCore.CachedEndpointInfo Endpoint = new(" + string.Join(", ", arguments) + ");");
         }
 

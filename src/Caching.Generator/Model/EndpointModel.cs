@@ -72,7 +72,8 @@ namespace Caching.Generator.Model
         EquatableArray<TemplateModel> InvalidateNamespaces,
         int Expiration,
         bool WriteThrough,
-        ResultModel Result);
+        ResultModel Result,
+        bool VaryByUser = false);
 
     /// <summary>The Map* call to intercept and the signature of the method it binds to.</summary>
     internal sealed record InterceptionModel(

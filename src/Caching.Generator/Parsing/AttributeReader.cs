@@ -47,6 +47,8 @@ namespace Caching.Generator.Parsing
 
         public bool WriteThrough { get; private set; }
 
+        public bool VaryByUser { get; private set; }
+
         public AttributeString? Namespace { get; private set; }
 
         public List<AttributeString> ToInvalidateExtra { get; } = new();
@@ -128,6 +130,9 @@ namespace Caching.Generator.Parsing
                         break;
                     case "WriteThrough" when named.Value.Value is bool writeThrough:
                         reader.WriteThrough = writeThrough;
+                        break;
+                    case "VaryByUser" when named.Value.Value is bool vary:
+                        reader.VaryByUser = vary;
                         break;
                     case "Namespace" when named.Value.Value is string space:
                         reader.Namespace = new AttributeString(space, expression);

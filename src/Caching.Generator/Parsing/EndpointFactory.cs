@@ -92,7 +92,8 @@ namespace Caching.Generator.Parsing
                 invalidateNamespaces,
                 attribute.Expiration,
                 attribute.WriteThrough,
-                result);
+                result,
+                attribute.VaryByUser);
             return new ParseResult(model, diagnostics.ToEquatableArray());
         }
 

@@ -17,7 +17,8 @@ public sealed class CachedEndpointInfo
     /// <param name="expirationSeconds">The attribute's <see cref="CacheAttribute.Expiration"/>.</param>
     /// <param name="writeThrough">The attribute's <see cref="CacheAttribute.WriteThrough"/>.</param>
     /// <param name="writesText">Whether the handler returns a string that is written as plain text.</param>
-    public CachedEndpointInfo(string keyPrefixTemplate, int expirationSeconds, bool writeThrough = false, bool writesText = false)
+    /// <param name="varyByUser">The attribute's <see cref="CacheAttribute.VaryByUser"/>.</param>
+    public CachedEndpointInfo(string keyPrefixTemplate, int expirationSeconds, bool writeThrough = false, bool writesText = false, bool varyByUser = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(keyPrefixTemplate);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(expirationSeconds);
@@ -26,7 +27,11 @@ public sealed class CachedEndpointInfo
         WriteThrough = writeThrough;
         WritesText = writesText;
         ContentType = writesText ? TextContentType : JsonContentType;
+        VaryByUser = varyByUser;
     }
+
+    /// <summary>Whether each user gets their own entry.</summary>
+    public bool VaryByUser { get; }
 
     /// <summary>The key prefix template, the metrics tag.</summary>
     public string KeyPrefixTemplate { get; }

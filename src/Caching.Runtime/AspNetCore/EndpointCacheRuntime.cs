@@ -86,7 +86,7 @@ public sealed class EndpointCacheRuntime
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(endpoint);
         HttpContext http = context.HttpContext;
-        if (IsPersonal(http))
+        if (!Scope(http, endpoint, ref key, ref tags))
         {
             // Credentials: the response may be this user's own; it is neither read from nor written to the cache.
             return await next(context).ConfigureAwait(false);
@@ -183,7 +183,7 @@ public sealed class EndpointCacheRuntime
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(endpoint);
         HttpContext http = context.HttpContext;
-        if (IsPersonal(http))
+        if (!Scope(http, endpoint, ref key, ref tags))
         {
             await next().ConfigureAwait(false);
             return;
@@ -258,6 +258,39 @@ public sealed class EndpointCacheRuntime
             ? JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>(_mvcJson.Value.JsonSerializerOptions))
             : null;
         await InvalidateAsync(set, writeThrough, endpoint, context.HttpContext.RequestAborted).ConfigureAwait(false);
+    }
+
+    // Decides whose entry a read uses. Without VaryByUser, requests with credentials bypass the cache; with it,
+    // the user's id is added to the key (and the entry filed under "vary:{key}", which invalidating the key clears).
+    private static bool Scope(HttpContext http, CachedEndpointInfo endpoint, ref string key, ref string[]? tags)
+    {
+        if (!endpoint.VaryByUser)
+        {
+            return !IsPersonal(http);
+        }
+
+        string? user = UserId(http);
+        if (user is null && IsPersonal(http))
+        {
+            // Credentials the app did not turn into a user id: whose they are is unknown.
+            return false;
+        }
+
+        string variant = key + CacheEngine.UserSeparator + Keys.KeyEncoding.Encode(user);
+        tags = [.. tags ?? [], CacheEngine.VariantTag(key)];
+        key = variant;
+        return true;
+    }
+
+    private static string? UserId(HttpContext http)
+    {
+        System.Security.Claims.ClaimsPrincipal user = http.User;
+        if (user.Identity?.IsAuthenticated != true)
+        {
+            return null;
+        }
+
+        return user.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value ?? user.FindFirst("sub")?.Value ?? user.Identity.Name;
     }
 
     /// <summary>

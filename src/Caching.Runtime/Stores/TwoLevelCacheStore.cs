@@ -115,10 +115,15 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask<long> InvalidateTagAsync(string tag, CancellationToken cancellationToken = default)
     {
-        // L1 does not know which of its copies carry the tag: it is cleared, here and on the other instances.
-        _local.Clear();
+        // L1 does not know which of its copies carry the tag: when the tag had live entries, L1 is cleared, here
+        // and on the other instances (an L1 copy never outlives its entry in Redis, nor the tag's filing).
         long deleted = await _remote.InvalidateTagAsync(tag, cancellationToken).ConfigureAwait(false);
-        await PublishAsync('*', tag).ConfigureAwait(false);
+        if (deleted > 0)
+        {
+            _local.Clear();
+            await PublishAsync('*', tag).ConfigureAwait(false);
+        }
+
         return deleted;
     }
 

@@ -9,6 +9,26 @@ public static class TestEndpoints
 {
     public static void Map(WebApplication app)
     {
+        // Stands in for authentication: "X-Test-User: alice" makes an authenticated user named alice.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Headers.TryGetValue("X-Test-User", out var name))
+            {
+                context.User = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+                    [new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.NameIdentifier, name.ToString()), new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Name, name.ToString())], "test"));
+            }
+
+            return next(context);
+        });
+
+        // One entry per user.
+        app.MapGet("/me/notes/{id}", [Cache("my_note", VaryByUser = true)] (int id, System.Security.Claims.ClaimsPrincipal user, BlogStore db) =>
+        {
+            db.Count("MyNote");
+            return new { id, owner = user.Identity?.Name ?? "anonymous" };
+        });
+        app.MapPut("/me/notes/{id}", [Cache("my_note")] (int id) => TypedResults.NoContent());
+
         // Read-through with a plain Task<T> result.
         app.MapGet("/posts/{id}", [Cache("post", ResourceIdName = "id", Expiration = 1800)]
             async (int id, BlogStore db) =>
