@@ -40,6 +40,7 @@ public sealed class DiagnosticTests
     [InlineData("CACHE003", DiagnosticSeverity.Error, """app.MapGet("/p/{postId}", [Cache("post", ResourceIdName = "postid")] (int postId) => 1);""", "postid", "did you mean 'postId'")]
     [InlineData("CACHE014", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("post", ResourceIdName = "id", ResourceId = "all")] (int id) => 1);""", "\"all\"", "not both")]
     [InlineData("CACHE016", DiagnosticSeverity.Error, """app.MapGet("/u/{userId}/posts", [Cache("user_posts", ResourceIdName = "userId")] (int userId, int page) => 1);""", "page", "share one entry")]
+    [InlineData("CACHE017", DiagnosticSeverity.Warning, """app.MapGet("/p/{id}", [Cache("post")] (int id, HttpRequest request) => request.Query["page"].ToString());""", "request", "whole request")]
     [InlineData("CACHE004", DiagnosticSeverity.Error, """app.MapGet("/p/{slug}", [Cache("post")] (string slug) => 1);""", "Cache(\"post\")", "set ResourceIdName")]
     [InlineData("CACHE005", DiagnosticSeverity.Error, """app.MapGet("/p/{a}/{b}", [Cache("post")] (int userId, int postId) => 1);""", "Cache(\"post\")", "userId, postId")]
     [InlineData("CACHE006", DiagnosticSeverity.Error, """app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["user_posts:*"])] (int id) => 1);""", "*", "PatternToInvalidateExtra")]
@@ -212,7 +213,7 @@ public sealed class DiagnosticTests
         string releases = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Caching.Generator", "AnalyzerReleases.Unshipped.md"));
         string tests = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "Caching.Generator.Tests", "DiagnosticTests.cs"));
 
-        Assert.Equal(16, ids.Length);
+        Assert.Equal(17, ids.Length);
         Assert.All(ids, id => Assert.Contains(id + " |", releases));
         Assert.All(ids, id => Assert.Contains("\"" + id + "\"", tests));
     }

@@ -123,6 +123,13 @@ namespace Caching.Generator.Diagnostics
             DiagnosticSeverity.Error,
             "Every route, query or header value a cached GET handler takes must appear in the key (the prefix template or the resource id), or pages, users and filters mix.");
 
+        public static readonly DiagnosticDescriptor ReadsRequestDirectly = Create(
+            "CACHE017",
+            "A cached handler reads the request directly",
+            "Parameter '{0}' gives the handler the whole request; query strings, headers or cookies it reads are not in the key, so different requests could share one entry",
+            DiagnosticSeverity.Warning,
+            "Bind what the response depends on as parameters (they must then be in the key), or do not cache the endpoint.");
+
         private static readonly Dictionary<string, DiagnosticDescriptor> All = typeof(DiagnosticDescriptors)
             .GetFields()
             .Where(f => f.FieldType == typeof(DiagnosticDescriptor))

@@ -65,6 +65,12 @@ namespace Caching.Generator.Parsing
                     LocationInfo where = LocationInfo.From(parameter.Locations.FirstOrDefault()) ?? attributeLocation;
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RequestValueNotInKey, where, parameter.Name, ownKey.Source));
                 }
+
+                foreach (IParameterSymbol parameter in handler.Parameters.Where(p => p.Type.ToDisplayString() is "Microsoft.AspNetCore.Http.HttpContext" or "Microsoft.AspNetCore.Http.HttpRequest"))
+                {
+                    LocationInfo where = LocationInfo.From(parameter.Locations.FirstOrDefault()) ?? attributeLocation;
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReadsRequestDirectly, where, parameter.Name));
+                }
             }
 
             bool hasErrors = diagnostics.Any(d => DiagnosticDescriptors.ById(d.DescriptorId).DefaultSeverity == DiagnosticSeverity.Error);
