@@ -61,6 +61,9 @@ public sealed class CacheEngine
         _breaker = new StoreCircuitBreaker(_options.CircuitBreakerFailures, _options.CircuitBreakerDuration, timeProvider);
     }
 
+    /// <summary>Marks that an invalidation happened (or was queued) outside the engine's own calls.</summary>
+    internal void AdvanceInvalidationEpoch() => Interlocked.Increment(ref _invalidationEpoch);
+
     /// <summary>Failed invalidations waiting for the store; while any wait, lookups are misses.</summary>
     internal AspNetCore.PendingInvalidations? Backlog { get; set; }
 
@@ -114,9 +117,10 @@ public sealed class CacheEngine
         keyPrefix ??= UnspecifiedKeyPrefix;
         if (Backlog is { HasPending: true })
         {
-            // Invalidations missed during an outage are not replayed yet: any entry could be stale.
-            Record(hit: false, keyPrefix);
-            return new CacheLookup(null, namespaceName, null);
+            // Invalidations missed during an outage are not replayed yet: any entry could be stale, and a value
+            // loaded now could predate a queued invalidation, so nothing is stored either.
+            RecordLookup(hit: false, keyPrefix ?? UnspecifiedKeyPrefix, countMiss);
+            return new CacheLookup(null, namespaceName, null, leasedByOther: true);
         }
 
         if (namespaceName is null)
@@ -175,7 +179,9 @@ public sealed class CacheEngine
         TimeSpan ttl = entry?.Expiration ?? _options.DefaultExpiration;
         if (entry?.Tags is { Count: > 0 } tags)
         {
-            await Guard(_store.AddToTagsAsync(key, tags, ttl + _options.LeaseDuration, cancellationToken)).ConfigureAwait(false);
+            // Filed for the longest the entry can live: its TTL with the most jitter, plus the lease.
+            TimeSpan longest = ttl + TimeSpan.FromTicks((long)(ttl.Ticks * Math.Max(0, _options.ExpirationJitter))) + _options.LeaseDuration;
+            await Guard(_store.AddToTagsAsync(key, tags, longest, cancellationToken)).ConfigureAwait(false);
         }
 
         byte[] lease = NamespaceEnvelope.NewLease();
@@ -206,6 +212,12 @@ public sealed class CacheEngine
     /// <returns>The stored bytes, or null.</returns>
     public async ValueTask<ReadOnlyMemory<byte>?> WaitForLeaseHolderAsync(string key, string? keyPrefix, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
+        if (Backlog is { HasPending: true })
+        {
+            // Nobody holds a lease: invalidations wait for replay, and what the store holds may be stale.
+            return null;
+        }
+
         long deadline = Stopwatch.GetTimestamp() + (long)(maxWait.TotalSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < deadline)
         {
@@ -260,11 +272,17 @@ public sealed class CacheEngine
 
         string? namespaceName = options?.Namespace;
         byte[]? envelope = null;
-        _breaker.ThrowIfOpen();
-        if (lookup is { } leased && namespaceName is null && (leased.HoldsLease || leased.LeasedByOther))
+        if (lookup is { LeasedByOther: true })
+        {
+            // Someone else holds the lease, or invalidations wait for replay: this value may be stale.
+            return false;
+        }
+
+        if (lookup is { } leased && namespaceName is null && leased.Lease is not null)
         {
             // Filled only through the lease: if an invalidation removed it meanwhile, the value may be stale.
-            bool stored = leased.Lease is { } lease && await Guard(_store.SetIfLeaseAsync(key, lease, value, ttl, cancellationToken)).ConfigureAwait(false);
+            _breaker.ThrowIfOpen();
+            bool stored = await Guard(_store.SetIfLeaseAsync(key, leased.Lease, value, ttl, cancellationToken)).ConfigureAwait(false);
             if (stored)
             {
                 _metrics.Set(options?.KeyPrefix ?? UnspecifiedKeyPrefix);
@@ -272,6 +290,8 @@ public sealed class CacheEngine
 
             return stored;
         }
+
+        _breaker.ThrowIfOpen();
 
         if (namespaceName is not null)
         {
@@ -358,6 +378,13 @@ public sealed class CacheEngine
         Interlocked.Increment(ref _invalidationEpoch);
         long started = Stopwatch.GetTimestamp();
         PatternDeleteResult result = await Guard(_store.DeleteByPatternAsync(pattern, cancellationToken)).ConfigureAwait(false);
+        if (!pattern.EndsWith('*'))
+        {
+            // Per-user copies end with "|user:…": a pattern that does not end in '*' would miss them.
+            PatternDeleteResult variants = await Guard(_store.DeleteByPatternAsync(pattern + "|user:*", cancellationToken)).ConfigureAwait(false);
+            result = new PatternDeleteResult(result.Matched + variants.Matched, result.Deleted + variants.Deleted);
+        }
+
         _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "pattern", result.Deleted, Stopwatch.GetElapsedTime(started));
         return result.Deleted;
     }

@@ -34,6 +34,7 @@ internal sealed class StoreCircuitBreaker(int threshold, TimeSpan breakFor, Time
 {
     private int _failures;
     private long _openUntilTicks;
+    private long _probeStartedTicks;
 
     /// <summary>Whether calls are currently refused.</summary>
     public bool IsOpen => time.GetUtcNow().UtcTicks < Interlocked.Read(ref _openUntilTicks);
@@ -47,12 +48,29 @@ internal sealed class StoreCircuitBreaker(int threshold, TimeSpan breakFor, Time
         {
             throw new CacheStoreUnavailableException("The cache store failed repeatedly; calls are suspended for a moment (circuit breaker open).");
         }
+
+        // Half-open (failures in a row, one short of opening): one probe at a time. A probe that never reported
+        // back stops counting after one break, so the breaker cannot stay shut.
+        if (threshold > 1 && Volatile.Read(ref _failures) >= threshold - 1)
+        {
+            long now = time.GetUtcNow().UtcTicks;
+            long started = Interlocked.Read(ref _probeStartedTicks);
+            if ((started != 0 && now - started < breakFor.Ticks) || Interlocked.CompareExchange(ref _probeStartedTicks, now, started) != started)
+            {
+                throw new CacheStoreUnavailableException("The cache store is being probed after failures; calls wait for the probe's outcome.");
+            }
+        }
     }
 
-    public void RecordSuccess() => Volatile.Write(ref _failures, 0);
+    public void RecordSuccess()
+    {
+        Volatile.Write(ref _failures, 0);
+        Interlocked.Exchange(ref _probeStartedTicks, 0);
+    }
 
     public void RecordFailure()
     {
+        Interlocked.Exchange(ref _probeStartedTicks, 0);
         if (Interlocked.Increment(ref _failures) >= threshold)
         {
             Interlocked.Exchange(ref _openUntilTicks, time.GetUtcNow().UtcTicks + breakFor.Ticks);

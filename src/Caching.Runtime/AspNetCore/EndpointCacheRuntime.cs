@@ -454,23 +454,40 @@ public sealed class EndpointCacheRuntime
                 return new MissPlan(shared, null, null);
             }
 
-            // The leader reads again, taking the lease: the key may have been filled since the first read.
-            lookup = await TryLookupAsync(key, namespaceName, tags, endpoint, takeLease: true, countMiss: true, cancellationToken).ConfigureAwait(false);
-            if (lookup is { Value: { } filled })
+            try
             {
-                _coalescer.Complete(key, lead, filled.ToArray());
-                return new MissPlan(filled, null, null);
+                // The leader reads again, taking the lease: the key may have been filled since the first read.
+                lookup = await TryLookupAsync(key, namespaceName, tags, endpoint, takeLease: true, countMiss: true, cancellationToken).ConfigureAwait(false);
+                if (lookup is { Value: { } filled })
+                {
+                    _coalescer.Complete(key, lead, filled.ToArray());
+                    return new MissPlan(filled, null, null);
+                }
+
+                if (lookup is { LeasedByOther: true } && _waitForLeaseHolder && await TryWaitForLeaseHolderAsync(key, endpoint, cancellationToken).ConfigureAwait(false) is { } waited)
+                {
+                    _coalescer.Complete(key, lead, waited.ToArray());
+                    return new MissPlan(waited, null, null);
+                }
             }
+            catch
+            {
+                // Aborted: free the key for the next request, and give back the lease if one was taken.
+                _coalescer.Complete(key, lead, null);
+                if (lookup is { HoldsLease: true } held)
+                {
+                    await TryReleaseLeaseAsync(key, held).ConfigureAwait(false);
+                }
+
+                throw;
+            }
+
+            return new MissPlan(null, lookup, lead);
         }
 
         if (lookup is { LeasedByOther: true } && _waitForLeaseHolder && await TryWaitForLeaseHolderAsync(key, endpoint, cancellationToken).ConfigureAwait(false) is { } loaded)
         {
             // Another instance was loading this key and stored it while we waited.
-            if (lead is not null)
-            {
-                _coalescer!.Complete(key, lead, loaded.ToArray());
-            }
-
             return new MissPlan(loaded, null, null);
         }
 

@@ -54,6 +54,7 @@ public sealed class PendingInvalidations : IDisposable
     public void Add(InvalidationSet set, string keyPrefix)
     {
         ArgumentNullException.ThrowIfNull(set);
+        _engine.AdvanceInvalidationEpoch();
         if (Interlocked.Increment(ref _count) > _capacity)
         {
             Interlocked.Decrement(ref _count);
@@ -88,8 +89,11 @@ public sealed class PendingInvalidations : IDisposable
             {
                 // Too much was missed to replay: remove every application entry (tag indexes and namespace
                 // versions stay; their entries are gone).
+                int before = _queue.Count;
                 long flushed = await _engine.FlushAsync().ConfigureAwait(false);
-                while (_queue.TryDequeue(out _))
+
+                // Only what was queued before the flush: later invalidations may target keys refilled since.
+                for (int i = 0; i < before && _queue.TryDequeue(out _); i++)
                 {
                     Interlocked.Decrement(ref _count);
                 }
@@ -158,6 +162,7 @@ public sealed class PendingInvalidations : IDisposable
 
         if (writeThrough is { } written)
         {
+            await engine.InvalidateTagAsync(CacheEngine.VariantTag(set.OwnKey), keyPrefix, CancellationToken.None).ConfigureAwait(false);
             await engine.SetAsync(set.OwnKey, written.Value, written.Options, null, CancellationToken.None).ConfigureAwait(false);
         }
     }

@@ -121,14 +121,14 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
                     continue;
                 }
 
-                bool live = pair.Value.ExpiresAt > now;
-                if (live)
+                if (pair.Value.ExpiresAt > now)
                 {
                     matched++;
                 }
 
-                // Remove only the entry that was matched, not one stored under the same key since.
-                if (_entries.TryRemove(pair) && live)
+                // Removed by key, as UNLINK does: a value stored under it meanwhile (a lease filled with data loaded
+                // before this invalidation) goes too.
+                if (_entries.TryRemove(key, out Entry? removed) && removed.ExpiresAt > now)
                 {
                     deleted++;
                 }

@@ -26,6 +26,8 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
     private readonly TimeSpan _localExpiration;
     private readonly ILogger _logger;
     private long _received;
+    private long _localEpoch;
+    private int _subscribed;
     private long _lastReceivedTimestamp;
 
     /// <summary>Creates the store and subscribes to the channel.</summary>
@@ -42,8 +44,16 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
         _localExpiration = localExpiration;
         _logger = logger;
         _subscriber = remote.Connection.GetSubscriber();
-        _subscriber.Subscribe(_channel, (_, message) => OnMessage(message));
         remote.Connection.ConnectionRestored += OnConnectionRestored;
+        try
+        {
+            Subscribe();
+        }
+        catch (RedisException ex)
+        {
+            // Redis is down at start-up: the subscription is made when the connection comes back.
+            Log.StoreReadFailed(logger, Channel, ex);
+        }
     }
 
     /// <inheritdoc />
@@ -70,10 +80,16 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
             return local;
         }
 
-        byte[]? remote = await _remote.GetAsync(key, cancellationToken).ConfigureAwait(false);
-        if (remote is not null && !NamespaceEnvelope.IsLease(remote))
+        // A copy read from Redis goes into L1 only if no invalidation reached L1 meanwhile, and never for longer
+        // than it has left in Redis.
+        long epoch = Interlocked.Read(ref _localEpoch);
+        ValueTask<byte[]?> read = _remote.GetAsync(key, cancellationToken);
+        ValueTask<TimeSpan?> left = _remote.GetTimeToLiveAsync(key, cancellationToken);
+        byte[]? remote = await read.ConfigureAwait(false);
+        TimeSpan? remaining = await left.ConfigureAwait(false);
+        if (remote is not null && !NamespaceEnvelope.IsLease(remote) && remaining is { } ttl && ttl > TimeSpan.Zero && Interlocked.Read(ref _localEpoch) == epoch)
         {
-            await _local.SetAsync(key, remote, _localExpiration, cancellationToken).ConfigureAwait(false);
+            await _local.SetAsync(key, remote, Min(ttl), cancellationToken).ConfigureAwait(false);
         }
 
         return remote;
@@ -83,6 +99,7 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
     public async ValueTask SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken = default)
     {
         await _remote.SetAsync(key, value, timeToLive, cancellationToken).ConfigureAwait(false);
+        InvalidateLocal();
         await PublishAsync('k', key).ConfigureAwait(false);
         await _local.SetAsync(key, value, Min(timeToLive), cancellationToken).ConfigureAwait(false);
     }
@@ -93,8 +110,9 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask<long> DeleteAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
     {
-        await _local.DeleteAsync(keys, cancellationToken).ConfigureAwait(false);
         long deleted = await _remote.DeleteAsync(keys, cancellationToken).ConfigureAwait(false);
+        InvalidateLocal();
+        await _local.DeleteAsync(keys, cancellationToken).ConfigureAwait(false);
         await PublishAsync('k', string.Join('\n', keys)).ConfigureAwait(false);
         return deleted;
     }
@@ -102,8 +120,9 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask<PatternDeleteResult> DeleteByPatternAsync(string pattern, CancellationToken cancellationToken = default)
     {
-        await _local.DeleteByPatternAsync(pattern, cancellationToken).ConfigureAwait(false);
         PatternDeleteResult result = await _remote.DeleteByPatternAsync(pattern, cancellationToken).ConfigureAwait(false);
+        InvalidateLocal();
+        await _local.DeleteByPatternAsync(pattern, cancellationToken).ConfigureAwait(false);
         await PublishAsync('p', pattern).ConfigureAwait(false);
         return result;
     }
@@ -120,6 +139,7 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
         long deleted = await _remote.InvalidateTagAsync(tag, cancellationToken).ConfigureAwait(false);
         if (deleted > 0)
         {
+            InvalidateLocal();
             _local.Clear();
             await PublishAsync('*', tag).ConfigureAwait(false);
         }
@@ -168,6 +188,19 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
         await _remote.DisposeAsync().ConfigureAwait(false);
     }
 
+    // Once: StackExchange.Redis restores subscriptions it made itself after reconnecting.
+    private void Subscribe()
+    {
+        if (Volatile.Read(ref _subscribed) == 0)
+        {
+            _subscriber.Subscribe(_channel, (_, message) => OnMessage(message));
+            Volatile.Write(ref _subscribed, 1);
+        }
+    }
+
+    // Any change reaching L1 moves this on, so a copy read from Redis before it is not put into L1 after it.
+    private void InvalidateLocal() => Interlocked.Increment(ref _localEpoch);
+
     private TimeSpan Min(TimeSpan timeToLive) => timeToLive < _localExpiration ? timeToLive : _localExpiration;
 
     // Message: "{instance id} {kind}{payload}"; kind k = keys (newline separated), p = pattern, * = clear L1.
@@ -184,6 +217,7 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
         }
 
         string payload = text[(space + 2)..];
+        InvalidateLocal();
         switch (text[space + 1])
         {
             case 'k':
@@ -204,7 +238,16 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
         // Messages may have been missed while disconnected.
+        InvalidateLocal();
         _local.Clear();
+        try
+        {
+            Subscribe();
+        }
+        catch (RedisException)
+        {
+            // Still down: the next restoration tries again.
+        }
         Log.LocalCacheCleared(_logger, e.EndPoint?.ToString() ?? "redis");
     }
 }
