@@ -124,22 +124,7 @@ namespace Caching.Generator.Emit
             writer.Line("var cache = global::Caching.AspNetCore.EndpointCacheRuntime.Resolve(factoryContext.ApplicationServices);");
             string read = "cache.ReadThroughAsync<" + valueType + ">(context, next, Endpoint, " + ReadArguments(endpoint, templates) + ")";
             string write = "cache.WriteAsync<" + valueType + ">(context, next, Endpoint, Invalidations)";
-            switch (endpoint.Access)
-            {
-                case AccessKind.Read:
-                    writer.Line("return context => " + read + ";");
-                    break;
-                case AccessKind.Write:
-                    writer.Line("return context => " + write + ";");
-                    break;
-                default:
-                    writer.Line("return context => IsRead(context.HttpContext.Request.Method)");
-                    writer.Indent();
-                    writer.Line("? " + (endpoint.Result.ValueTypeName is null ? "next(context)" : read));
-                    writer.Line(": " + write + ";");
-                    writer.Outdent();
-                    break;
-            }
+            WriteDispatch(writer, endpoint, "return context => ", "IsRead(context.HttpContext.Request.Method)", read, write, "next(context)");
 
             writer.Close();
             WriteTemplateMethods(writer, endpoint, templates);
@@ -174,26 +159,39 @@ namespace Caching.Generator.Emit
             writer.Indent();
             string read = "_cache.ReadThroughActionAsync<" + valueType + ">(context, next, Endpoint, " + ReadArguments(endpoint, templates) + ")";
             string write = "_cache.WriteActionAsync<" + valueType + ">(context, next, Endpoint, Invalidations)";
-            switch (endpoint.Access)
-            {
-                case AccessKind.Read:
-                    writer.Line("=> " + read + ";");
-                    break;
-                case AccessKind.Write:
-                    writer.Line("=> " + write + ";");
-                    break;
-                default:
-                    writer.Line("=> global::Microsoft.AspNetCore.Http.HttpMethods.IsGet(context.HttpContext.Request.Method) || global::Microsoft.AspNetCore.Http.HttpMethods.IsHead(context.HttpContext.Request.Method)");
-                    writer.Indent();
-                    writer.Line("? " + (endpoint.Result.ValueTypeName is null ? "next()" : read));
-                    writer.Line(": " + write + ";");
-                    writer.Outdent();
-                    break;
-            }
+            WriteDispatch(
+                writer,
+                endpoint,
+                "=> ",
+                "global::Microsoft.AspNetCore.Http.HttpMethods.IsGet(context.HttpContext.Request.Method) || global::Microsoft.AspNetCore.Http.HttpMethods.IsHead(context.HttpContext.Request.Method)",
+                read,
+                write,
+                "next()");
 
             writer.Outdent();
             WriteTemplateMethods(writer, endpoint, templates);
             writer.Close();
+        }
+
+        // Reads read through, writes invalidate, and an endpoint reached by both decides per request.
+        private static void WriteDispatch(CodeWriter writer, EndpointModel endpoint, string lead, string isRead, string read, string write, string passThrough)
+        {
+            switch (endpoint.Access)
+            {
+                case AccessKind.Read:
+                    writer.Line(lead + read + ";");
+                    break;
+                case AccessKind.Write:
+                    writer.Line(lead + write + ";");
+                    break;
+                default:
+                    writer.Line(lead + isRead);
+                    writer.Indent();
+                    writer.Line("? " + (endpoint.Result.ValueTypeName is null ? passThrough : read));
+                    writer.Line(": " + write + ";");
+                    writer.Outdent();
+                    break;
+            }
         }
 
         private static void WriteEndpointInfo(CodeWriter writer, EndpointModel endpoint)
