@@ -107,10 +107,7 @@ namespace Caching.Generator.Emit
         {
             var templates = new TemplateEmitter(endpoint);
             string valueType = endpoint.Result.ValueTypeName ?? "object";
-            writer.Line("/// <summary>");
-            writer.Line("/// " + Xml(endpoint.AttributeText));
-            writer.Line("/// on " + Xml(endpoint.Description) + ": " + Behaviour(endpoint) + ".");
-            writer.Line("/// </summary>");
+            WriteSummary(writer, endpoint);
             writer.Open("file static class CachedEndpoint" + index);
             WriteEndpointInfo(writer, endpoint);
             writer.Line();
@@ -144,10 +141,7 @@ namespace Caching.Generator.Emit
         {
             var templates = new TemplateEmitter(endpoint);
             string valueType = endpoint.Result.ValueTypeName ?? "object";
-            writer.Line("/// <summary>");
-            writer.Line("/// " + Xml(endpoint.AttributeText));
-            writer.Line("/// on " + Xml(endpoint.Description) + ": " + Behaviour(endpoint) + ".");
-            writer.Line("/// </summary>");
+            WriteSummary(writer, endpoint);
             writer.Open("file sealed class CachedAction" + index + " : global::Microsoft.AspNetCore.Mvc.Filters.IAsyncActionFilter");
             WriteEndpointInfo(writer, endpoint);
             writer.Line();
@@ -171,6 +165,15 @@ namespace Caching.Generator.Emit
             writer.Outdent();
             WriteTemplateMethods(writer, endpoint, templates);
             writer.Close();
+        }
+
+        // The doc comment over each generated class: the attribute it came from and what the class does.
+        private static void WriteSummary(CodeWriter writer, EndpointModel endpoint)
+        {
+            writer.Line("/// <summary>");
+            writer.Line("/// " + Xml(endpoint.AttributeText));
+            writer.Line("/// on " + Xml(endpoint.Description) + ": " + Behaviour(endpoint) + ".");
+            writer.Line("/// </summary>");
         }
 
         // Reads read through, writes invalidate, and an endpoint reached by both decides per request.
@@ -313,9 +316,7 @@ namespace Caching.Generator.Emit
             return expressions;
         }
 
-        private static string ContextType(EndpointModel endpoint) => endpoint.Kind == EndpointKind.MinimalApi
-            ? "global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext"
-            : "global::Microsoft.AspNetCore.Mvc.Filters.ActionExecutingContext";
+        private static string ContextType(EndpointModel endpoint) => TemplateEmitter.ContextType(endpoint.Kind);
 
         private static string Behaviour(EndpointModel endpoint) => endpoint.Access switch
         {

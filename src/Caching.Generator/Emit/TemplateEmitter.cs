@@ -14,10 +14,13 @@ namespace Caching.Generator.Emit
         public TemplateEmitter(EndpointModel endpoint)
         {
             _endpoint = endpoint;
-            _contextType = endpoint.Kind == EndpointKind.MinimalApi
-                ? "global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext"
-                : "global::Microsoft.AspNetCore.Mvc.Filters.ActionExecutingContext";
+            _contextType = ContextType(endpoint.Kind);
         }
+
+        /// <summary>The type of the <c>context</c> parameter generated methods take.</summary>
+        public static string ContextType(EndpointKind kind) => kind == EndpointKind.MinimalApi
+            ? "global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext"
+            : "global::Microsoft.AspNetCore.Mvc.Filters.ActionExecutingContext";
 
         /// <summary>An expression for the template's value: a string literal when constant, else a call to its method.</summary>
         public string Expression(TemplateModel template, string methodName)
