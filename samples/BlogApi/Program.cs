@@ -21,6 +21,9 @@ builder.Services.AddHostedService<StartupWarmer>();
 
 var app = builder.Build();
 
+// Attaches [Cache] to the endpoints when the Request Delegate Generator is on (PublishAot); a no-op otherwise.
+app.UseAttributeCaching();
+
 app.MapOpenApi();
 app.MapHealthChecks("/health");
 app.MapPosts();

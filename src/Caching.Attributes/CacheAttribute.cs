@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace Caching
 {
@@ -38,10 +39,27 @@ namespace Caching
         /// The key prefix template, for example <c>"post"</c> or <c>"user_{userId}_posts"</c>. The key of an
         /// entry is <c>"{formatted KeyPrefix}:{resource id}"</c>.
         /// </param>
-        public CacheAttribute(string keyPrefix)
+        /// <param name="sourceFilePath">Filled in by the compiler: the file the attribute is written in. Leave it out.</param>
+        /// <param name="sourceLineNumber">Filled in by the compiler: the line the attribute is written on. Leave it out.</param>
+        public CacheAttribute(
+            string keyPrefix,
+            [CallerFilePath] string sourceFilePath = "",
+            [CallerLineNumber] int sourceLineNumber = 0)
         {
             KeyPrefix = keyPrefix;
+            SourceFilePath = sourceFilePath;
+            SourceLineNumber = sourceLineNumber;
         }
+
+        /// <summary>
+        /// Where the attribute is written: the source file, as the compiler saw it. With the Request Delegate
+        /// Generator on (Native AOT), the runtime finds the generated caching code of a minimal-API endpoint by
+        /// this file and <see cref="SourceLineNumber"/>.
+        /// </summary>
+        public string SourceFilePath { get; }
+
+        /// <summary>Where the attribute is written: its line in <see cref="SourceFilePath"/>.</summary>
+        public int SourceLineNumber { get; }
 
         /// <summary>
         /// The key prefix template: the part of the key before the last <c>':'</c>. Placeholders

@@ -25,6 +25,12 @@ namespace Caching.Generator
             /// <summary>[Cache] on controller actions and stray lambdas.</summary>
             public const string AttributedMethods = nameof(AttributedMethods);
 
+            /// <summary>Whether the Request Delegate Generator is on.</summary>
+            public const string Mode = nameof(Mode);
+
+            /// <summary>Whether the project calls UseAttributeCaching().</summary>
+            public const string UseAttributeCachingCalls = nameof(UseAttributeCachingCalls);
+
             /// <summary>All parse results together.</summary>
             public const string All = nameof(All);
         }
@@ -44,14 +50,25 @@ namespace Caching.Generator
                 .Select(static (r, _) => r!)
                 .WithTrackingName(Steps.AttributedMethods);
 
-            IncrementalValueProvider<(ImmutableArray<ParseResult> Left, ImmutableArray<ParseResult> Right)> all = mapCalls.Collect()
+            IncrementalValueProvider<bool> requestDelegateGenerator = context.AnalyzerConfigOptionsProvider
+                .Select(static (options, _) => GenerationMode.IsRequestDelegateGeneratorOn(options.GlobalOptions))
+                .WithTrackingName(Steps.Mode);
+
+            IncrementalValueProvider<bool> callsUseAttributeCaching = context.SyntaxProvider
+                .CreateSyntaxProvider(GenerationMode.IsUseAttributeCachingCall, static (_, _) => true)
+                .Collect()
+                .Select(static (calls, _) => calls.Length > 0)
+                .WithTrackingName(Steps.UseAttributeCachingCalls);
+
+            IncrementalValueProvider<((ImmutableArray<ParseResult> Left, ImmutableArray<ParseResult> Right) Results, GenerationMode Mode)> all = mapCalls.Collect()
                 .Combine(attributed.Collect())
+                .Combine(requestDelegateGenerator.Combine(callsUseAttributeCaching).Select(static (m, _) => new GenerationMode(m.Left, m.Right)))
                 .WithTrackingName(Steps.All);
 
-            context.RegisterSourceOutput(all, static (output, results) => Execute(output, results.Left.AddRange(results.Right)));
+            context.RegisterSourceOutput(all, static (output, input) => Execute(output, input.Results.Left.AddRange(input.Results.Right), input.Mode));
         }
 
-        private static void Execute(SourceProductionContext output, ImmutableArray<ParseResult> results)
+        private static void Execute(SourceProductionContext output, ImmutableArray<ParseResult> results, GenerationMode mode)
         {
             foreach (DiagnosticInfo diagnostic in results.SelectMany(r => r.Diagnostics))
             {
@@ -78,7 +95,16 @@ namespace Caching.Generator
             }
 
             ImmutableArray<EndpointModel> minimal = endpoints.Where(e => e.Kind == EndpointKind.MinimalApi).ToImmutableArray();
-            if (minimal.Length > 0)
+            if (minimal.Length > 0 && mode.RequestDelegateGenerator)
+            {
+                foreach (Diagnostic diagnostic in RegistrationProblems(minimal, mode))
+                {
+                    output.ReportDiagnostic(diagnostic);
+                }
+
+                output.AddSource("CachedEndpoints.g.cs", EndpointEmitter.EmitMinimalApiRegistrations(minimal));
+            }
+            else if (minimal.Length > 0)
             {
                 output.AddSource("CachedEndpoints.g.cs", EndpointEmitter.EmitMinimalApis(minimal));
             }
@@ -121,6 +147,24 @@ namespace Caching.Generator
                 {
                     string mine = NamespaceText(endpoint);
                     yield return DiagnosticInfo.Create(DiagnosticDescriptors.PrefixWithDifferentNamespaces, endpoint.AttributeLocation, group.Key, mine, spaces.First(s => s != mine)).ToDiagnostic();
+                }
+            }
+        }
+
+        // With the Request Delegate Generator on, endpoints are found by the attribute's file and line, through
+        // UseAttributeCaching(): both must hold.
+        private static IEnumerable<Diagnostic> RegistrationProblems(ImmutableArray<EndpointModel> minimal, GenerationMode mode)
+        {
+            if (!mode.CallsUseAttributeCaching)
+            {
+                yield return DiagnosticInfo.Create(DiagnosticDescriptors.UseAttributeCachingMissing, minimal[0].AttributeLocation).ToDiagnostic();
+            }
+
+            foreach (IGrouping<SourceAnchor?, EndpointModel> line in minimal.GroupBy(e => e.Anchor).Where(g => g.Count() > 1))
+            {
+                foreach (EndpointModel endpoint in line.Skip(1))
+                {
+                    yield return DiagnosticInfo.Create(DiagnosticDescriptors.TwoAttributesOnOneLine, endpoint.AttributeLocation, line.First().Description).ToDiagnostic();
                 }
             }
         }

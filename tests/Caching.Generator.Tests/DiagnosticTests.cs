@@ -204,6 +204,42 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void With_the_request_delegate_generator_on_a_missing_UseAttributeCaching_call_is_an_error_on_the_first_endpoint()
+    {
+        string statement = """app.MapGet("/p/{id}", [Cache("post")] (int id) => 1);""";
+        string source = Prelude + statement + Epilogue;
+
+        (GeneratorRunResult withGenerator, _) = GeneratorHarness.Run(requestDelegateGenerator: true, source);
+        (GeneratorRunResult withCall, var withCallCompilation) = GeneratorHarness.Run(requestDelegateGenerator: true, Prelude + "app.UseAttributeCaching();\n" + statement + Epilogue);
+        (GeneratorRunResult intercepted, _) = GeneratorHarness.Run(requestDelegateGenerator: false, source);
+
+        Diagnostic diagnostic = Assert.Single(withGenerator.Diagnostics, d => d.Id == "CACHE018");
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Equal("Cache(\"post\")", source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+        Assert.Contains("UseAttributeCaching()", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Empty(withCall.Diagnostics);
+        Assert.Empty(withCallCompilation);
+        Assert.Empty(intercepted.Diagnostics);
+        Assert.Contains("InterceptsLocation", intercepted.GeneratedSources.Single().SourceText.ToString());
+        Assert.DoesNotContain("InterceptsLocation", withCall.GeneratedSources.Single().SourceText.ToString());
+    }
+
+    [Fact]
+    public void With_the_request_delegate_generator_on_two_attributes_on_one_line_are_an_error_on_the_second()
+    {
+        string statement = """app.UseAttributeCaching(); app.MapGet("/a/{id}", [Cache("a")] (int id) => 1); app.MapGet("/b/{id}", [Cache("b")] (int id) => 2);""";
+        string source = Prelude + statement + Epilogue;
+
+        (GeneratorRunResult run, _) = GeneratorHarness.Run(requestDelegateGenerator: true, source);
+        (GeneratorRunResult intercepted, _) = GeneratorHarness.Run(requestDelegateGenerator: false, source);
+
+        Diagnostic diagnostic = Assert.Single(run.Diagnostics, d => d.Id == "CACHE019");
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Equal("Cache(\"b\")", source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+        Assert.Empty(intercepted.Diagnostics);
+    }
+
+    [Fact]
     public void Every_descriptor_is_tested_and_listed_in_the_release_notes()
     {
         string[] ids = typeof(CacheGenerator).Assembly.GetType("Caching.Generator.Diagnostics.DiagnosticDescriptors")!
@@ -213,7 +249,7 @@ public sealed class DiagnosticTests
         string releases = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Caching.Generator", "AnalyzerReleases.Unshipped.md"));
         string tests = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "Caching.Generator.Tests", "DiagnosticTests.cs"));
 
-        Assert.Equal(17, ids.Length);
+        Assert.Equal(19, ids.Length);
         Assert.All(ids, id => Assert.Contains(id + " |", releases));
         Assert.All(ids, id => Assert.Contains("\"" + id + "\"", tests));
     }

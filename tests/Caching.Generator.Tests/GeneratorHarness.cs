@@ -22,16 +22,21 @@ public static partial class GeneratorHarness
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
     }
 
-    public static GeneratorDriver CreateDriver() => CSharpGeneratorDriver.Create(
+    /// <summary>A driver for the generator; <paramref name="requestDelegateGenerator"/> sets EnableRequestDelegateGenerator.</summary>
+    public static GeneratorDriver CreateDriver(bool requestDelegateGenerator = false) => CSharpGeneratorDriver.Create(
         [new CacheGenerator().AsSourceGenerator()],
         parseOptions: ParseOptions,
+        optionsProvider: new BuildProperties(requestDelegateGenerator ? new() { ["build_property.EnableRequestDelegateGenerator"] = "true" } : []),
         driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     /// <summary>Runs the generator; returns its result and the diagnostics of the compilation with the generated code.</summary>
-    public static (GeneratorRunResult Run, ImmutableArray<Diagnostic> CompilationDiagnostics) Run(params string[] sources)
+    public static (GeneratorRunResult Run, ImmutableArray<Diagnostic> CompilationDiagnostics) Run(params string[] sources) => Run(false, sources);
+
+    /// <summary>Runs the generator with or without the Request Delegate Generator's property set.</summary>
+    public static (GeneratorRunResult Run, ImmutableArray<Diagnostic> CompilationDiagnostics) Run(bool requestDelegateGenerator, params string[] sources)
     {
         CSharpCompilation compilation = Compile(sources);
-        GeneratorDriver driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out _);
+        GeneratorDriver driver = CreateDriver(requestDelegateGenerator).RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out _);
         GeneratorRunResult run = driver.GetRunResult().Results.Single();
         return (run, output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray());
     }
@@ -49,5 +54,23 @@ public static partial class GeneratorHarness
         paths.Add(typeof(CacheAttribute).Assembly.Location);
         paths.Add(typeof(global::Caching.AspNetCore.EndpointCacheRuntime).Assembly.Location);
         return paths.Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToImmutableArray();
+    }
+
+    private sealed class BuildProperties(Dictionary<string, string> values) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
+    {
+        private readonly Options global = new(values);
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions => global;
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Empty;
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.Empty;
+
+        private sealed class Options(Dictionary<string, string> values) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
+        {
+            public static readonly Options Empty = new([]);
+
+            public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
+        }
     }
 }

@@ -52,6 +52,27 @@ public sealed class SnapshotTests
         """);
 
     [Fact]
+    public Task Minimal_api_with_the_request_delegate_generator_on() => Verify(Usings + """
+        namespace Blog;
+
+        public sealed record Post(int Id, string Title);
+        public sealed record PostUpdate(int CategoryId, string Title);
+
+        public static class Endpoints
+        {
+            public static void Map(WebApplication app)
+            {
+                app.UseAttributeCaching();
+                app.MapGet("/posts/{id}", [Cache("post", ResourceIdName = "id", Expiration = 1800)]
+                    (int id) => new Post(id, "t"));
+
+                app.MapPut("/posts/{id}", [Cache("post", ResourceIdName = "id", ToInvalidateExtra = ["category_posts:{update.CategoryId}"])]
+                    (int id, PostUpdate update) => TypedResults.Ok(new Post(id, update.Title)));
+            }
+        }
+        """, requestDelegateGenerator: true);
+
+    [Fact]
     public Task Controller_actions() => Verify(Usings + """
         namespace Blog;
 
@@ -99,7 +120,7 @@ public sealed class SnapshotTests
         string directory = Path.Combine(Path.GetDirectoryName(ThisFile())!, "Snapshots");
         string[] baselines = Directory.GetFiles(directory, "*.verified.cs");
 
-        Assert.Equal(3, baselines.Length);
+        Assert.Equal(4, baselines.Length);
         foreach (string baseline in baselines)
         {
             string text = File.ReadAllText(baseline);
@@ -109,9 +130,9 @@ public sealed class SnapshotTests
 
     private static string ThisFile([CallerFilePath] string path = "") => path;
 
-    private static Task Verify(string source, [CallerMemberName] string name = "", [CallerFilePath] string testFile = "")
+    private static Task Verify(string source, bool requestDelegateGenerator = false, [CallerMemberName] string name = "", [CallerFilePath] string testFile = "")
     {
-        (GeneratorRunResult run, var diagnostics) = GeneratorHarness.Run(source);
+        (GeneratorRunResult run, var diagnostics) = GeneratorHarness.Run(requestDelegateGenerator, source);
 
         Assert.Empty(run.Diagnostics);
         Assert.Empty(diagnostics);

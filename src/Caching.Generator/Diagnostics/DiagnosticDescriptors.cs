@@ -130,6 +130,20 @@ namespace Caching.Generator.Diagnostics
             DiagnosticSeverity.Warning,
             "Bind what the response depends on as parameters (they must then be in the key), or do not cache the endpoint.");
 
+        public static readonly DiagnosticDescriptor UseAttributeCachingMissing = Create(
+            "CACHE018",
+            "UseAttributeCaching() is needed with the Request Delegate Generator",
+            "The Request Delegate Generator is on (PublishAot, PublishTrimmed or EnableRequestDelegateGenerator), so [Cache] endpoints are attached by app.UseAttributeCaching(), which this project never calls",
+            DiagnosticSeverity.Error,
+            "The Request Delegate Generator intercepts the Map* calls the Caching generator would intercept. Its endpoints get their caching filters when app.UseAttributeCaching() runs; without the call they would silently not cache.");
+
+        public static readonly DiagnosticDescriptor TwoAttributesOnOneLine = Create(
+            "CACHE019",
+            "Two [Cache] attributes on one line",
+            "This [Cache] is on the same line as the one on {0}; with the Request Delegate Generator on, endpoints are told apart by the line of their attribute: put it on a line of its own",
+            DiagnosticSeverity.Error,
+            "With the Request Delegate Generator on, the runtime finds each minimal-API endpoint's generated code by the file and line the compiler gives the attribute.");
+
         private static readonly Dictionary<string, DiagnosticDescriptor> All = typeof(DiagnosticDescriptors)
             .GetFields()
             .Where(f => f.FieldType == typeof(DiagnosticDescriptor))

@@ -46,6 +46,42 @@ namespace Caching.Generator.Emit
             return writer.ToString();
         }
 
+        /// <summary>
+        /// With the Request Delegate Generator on: the same per-endpoint classes, registered under their
+        /// attribute's file and line for <c>UseAttributeCaching()</c> instead of intercepting the Map* calls.
+        /// </summary>
+        public static string EmitMinimalApiRegistrations(ImmutableArray<EndpointModel> endpoints)
+        {
+            var writer = new CodeWriter();
+            writer.Line(Header.TrimEnd('\n'));
+            writer.Open("namespace Caching.Generated");
+            writer.Line("/// <summary>");
+            writer.Line("/// Registers the caching filter of each [Cache] minimal-API handler under the file and line of its attribute.");
+            writer.Line("/// The Request Delegate Generator intercepts the Map* calls, so app.UseAttributeCaching() attaches these.");
+            writer.Line("/// </summary>");
+            writer.Open("file static class CachedEndpointRegistrations");
+            writer.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
+            writer.Open("internal static void Register()");
+            for (int i = 0; i < endpoints.Length; i++)
+            {
+                SourceAnchor anchor = endpoints[i].Anchor!;
+                writer.Line("// " + endpoints[i].AttributeText);
+                writer.Line("// on " + endpoints[i].Description);
+                writer.Line("global::Caching.AspNetCore.MinimalApiCacheRegistry.Register(" + TemplateEmitter.Literal(anchor.FilePath) + ", " + anchor.Line.ToString(System.Globalization.CultureInfo.InvariantCulture) + ", CachedEndpoint" + i + ".CreateFilter);");
+            }
+
+            writer.Close();
+            writer.Close();
+            for (int i = 0; i < endpoints.Length; i++)
+            {
+                writer.Line();
+                WriteMinimalEndpoint(writer, endpoints[i], i);
+            }
+
+            writer.Close();
+            return writer.ToString();
+        }
+
         public static string EmitControllers(ImmutableArray<EndpointModel> endpoints)
         {
             var writer = new CodeWriter();

@@ -73,7 +73,14 @@ namespace Caching.Generator.Model
         int Expiration,
         bool WriteThrough,
         ResultModel Result,
-        bool VaryByUser = false);
+        bool VaryByUser = false,
+        SourceAnchor? Anchor = null);
+
+    /// <summary>
+    /// Where the compiler says the [Cache] attribute is (its caller-info arguments). With the Request Delegate
+    /// Generator on, the runtime finds an endpoint's generated code by these two values.
+    /// </summary>
+    internal sealed record SourceAnchor(string FilePath, int Line);
 
     /// <summary>The Map* call to intercept and the signature of the method it binds to.</summary>
     internal sealed record InterceptionModel(

@@ -37,6 +37,12 @@ namespace Caching.Generator.Parsing
 
         public AttributeString? KeyPrefix { get; private set; }
 
+        /// <summary>The file path the compiler passes to the attribute's caller-info parameter.</summary>
+        public string SourceFilePath { get; private set; } = string.Empty;
+
+        /// <summary>The line the compiler passes to the attribute's caller-info parameter.</summary>
+        public int SourceLineNumber { get; private set; }
+
         public AttributeString? ResourceIdName { get; private set; }
 
         public AttributeString? ResourceId { get; private set; }
@@ -103,9 +109,17 @@ namespace Caching.Generator.Parsing
             var reader = new AttributeReader(syntax);
             SeparatedSyntaxList<AttributeArgumentSyntax> arguments = syntax.ArgumentList?.Arguments ?? default;
             AttributeArgumentSyntax[] positional = arguments.Where(a => a.NameEquals is null).ToArray();
-            if (attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is string prefix && positional.Length > 0)
+            ImmutableArray<TypedConstant> constructorArguments = attribute.ConstructorArguments;
+            if (constructorArguments.Length >= 1 && constructorArguments[0].Value is string prefix && positional.Length > 0)
             {
                 reader.KeyPrefix = new AttributeString(prefix, positional[0].Expression);
+            }
+
+            // The compiler fills the caller-info parameters; the runtime finds the endpoint's generated code by them.
+            if (constructorArguments.Length >= 3 && constructorArguments[1].Value is string file && constructorArguments[2].Value is int line)
+            {
+                reader.SourceFilePath = file;
+                reader.SourceLineNumber = line;
             }
 
             foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)

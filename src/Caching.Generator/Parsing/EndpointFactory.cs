@@ -99,7 +99,8 @@ namespace Caching.Generator.Parsing
                 attribute.Expiration,
                 attribute.WriteThrough,
                 result,
-                attribute.VaryByUser);
+                attribute.VaryByUser,
+                new SourceAnchor(attribute.SourceFilePath, attribute.SourceLineNumber));
             return new ParseResult(model, diagnostics.ToEquatableArray());
         }
 

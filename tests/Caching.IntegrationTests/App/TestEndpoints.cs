@@ -25,7 +25,7 @@ public static class TestEndpoints
         app.MapGet("/me/notes/{id}", [Cache("my_note", VaryByUser = true)] (int id, System.Security.Claims.ClaimsPrincipal user, BlogStore db) =>
         {
             db.Count("MyNote");
-            return new { id, owner = user.Identity?.Name ?? "anonymous" };
+            return new MyNote(id, user.Identity?.Name ?? "anonymous");
         });
         app.MapPut("/me/notes/{id}", [Cache("my_note")] (int id) => TypedResults.NoContent());
 
@@ -96,14 +96,14 @@ public static class TestEndpoints
         {
             db.Count("Report");
             await Task.Delay(300);
-            return new { id, total = 42 };
+            return new Report(id, 42);
         });
 
         // Keys built from arbitrary text: too long for MaxKeyLength on purpose in one test.
         app.MapGet("/echo/{text}", [Cache("echo", ResourceIdName = "text")] (string text, BlogStore db) =>
         {
             db.Count("GetEcho");
-            return new { text };
+            return new Echo(text);
         });
         app.MapPut("/echo/{text}", [Cache("echo", ResourceIdName = "text")] (string text, BlogStore db) =>
         {
@@ -124,7 +124,7 @@ public static class TestEndpoints
             (int id, string category, string shop, BlogStore db) =>
             {
                 db.Count("Product");
-                return new { id, category, shop };
+                return new ProductView(id, category, shop);
             });
         app.MapPost("/categories/{category}/refresh", [Cache("category", ResourceIdName = "category", InvalidateTags = ["category:{category}"])]
             (string category) => TypedResults.NoContent());
@@ -135,7 +135,7 @@ public static class TestEndpoints
         app.MapMethods("/headlines/{id}", ["GET", "HEAD"], [Cache("headline")] (int id, BlogStore db) =>
         {
             db.Count("Headline");
-            return new { id, text = "headline" };
+            return new Headline(id, "headline");
         });
 
         // Write-through: the PUT's result becomes the cached value.
@@ -164,5 +164,16 @@ public static class TestEndpoints
 }
 
 public sealed record Note(int Id, string Text);
+
+// Named result types (not anonymous ones), so that the Request Delegate Generator can generate these endpoints too.
+public sealed record MyNote(int Id, string Owner);
+
+public sealed record Report(int Id, int Total);
+
+public sealed record Echo(string Text);
+
+public sealed record ProductView(int Id, string Category, string Shop);
+
+public sealed record Headline(int Id, string Text);
 
 public sealed record SearchRefresh(string Query);

@@ -72,6 +72,7 @@ public sealed class TestAppHost : IAsyncDisposable
         });
 
         WebApplication app = builder.Build();
+        app.UseAttributeCaching();
         (map ?? TestEndpoints.Map)(app);
         app.MapControllers();
         await app.StartAsync();

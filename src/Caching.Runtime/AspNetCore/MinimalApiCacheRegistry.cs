@@ -1,0 +1,32 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Http;
+
+namespace Caching.AspNetCore;
+
+/// <summary>
+/// The caching filters the generator made for <c>[Cache]</c> minimal-API handlers when ASP.NET Core's Request
+/// Delegate Generator is on (Native AOT, trimming). That generator intercepts the <c>Map*</c> calls, so instead of
+/// intercepting them too, generated module initializers register each filter here under the file and line of its
+/// attribute, and <c>app.UseAttributeCaching()</c> attaches it
+/// to the endpoint whose <see cref="CacheAttribute"/> says it was written there.
+/// </summary>
+public static class MinimalApiCacheRegistry
+{
+    private static readonly ConcurrentDictionary<(string File, int Line), Func<EndpointFilterFactoryContext, EndpointFilterDelegate, EndpointFilterDelegate>> Filters = new();
+
+    /// <summary>Registers the caching filter of one endpoint. Called by generated code.</summary>
+    /// <param name="sourceFilePath">The file of the endpoint's <c>[Cache]</c>, as the compiler gives it to the attribute.</param>
+    /// <param name="sourceLineNumber">The line of the endpoint's <c>[Cache]</c>.</param>
+    /// <param name="createFilter">Creates the endpoint's filter.</param>
+    public static void Register(string sourceFilePath, int sourceLineNumber, Func<EndpointFilterFactoryContext, EndpointFilterDelegate, EndpointFilterDelegate> createFilter)
+    {
+        ArgumentNullException.ThrowIfNull(sourceFilePath);
+        ArgumentNullException.ThrowIfNull(createFilter);
+        Filters[(sourceFilePath, sourceLineNumber)] = createFilter;
+    }
+
+    internal static bool IsEmpty => Filters.IsEmpty;
+
+    internal static bool TryGetFilter(CacheAttribute attribute, out Func<EndpointFilterFactoryContext, EndpointFilterDelegate, EndpointFilterDelegate> createFilter)
+        => Filters.TryGetValue((attribute.SourceFilePath, attribute.SourceLineNumber), out createFilter!);
+}
