@@ -344,6 +344,48 @@ public abstract class EndpointCachingTests : IAsyncLifetime
         Assert.Equal(5, _host.Db.Calls("MyNote"));
     }
 
+    [Fact]
+    public async Task Hits_are_answered_before_binding_so_the_handlers_scoped_services_are_not_created()
+    {
+        HttpResponseMessage miss = await Client.GetAsync("/probed/4");
+        HttpResponseMessage hit = await Client.GetAsync("/probed/4");
+        HttpResponseMessage sameValue = await Client.GetAsync("/probed/004");
+
+        Assert.Equal(("MISS", "HIT", "HIT"), (miss.Headers.GetValues("X-Cache").Single(), hit.Headers.GetValues("X-Cache").Single(), sameValue.Headers.GetValues("X-Cache").Single()));
+        Assert.Equal(await miss.Content.ReadAsStringAsync(), await hit.Content.ReadAsStringAsync());
+        Assert.Equal(1, _host.Db.Calls("Probed"));
+        Assert.Equal(1, _host.Db.Calls("ProbeCreated"));
+    }
+
+    [Fact]
+    public async Task Values_the_binder_would_reject_take_the_usual_path_and_get_its_answer()
+    {
+        await Client.GetAsync("/users/ann/posts?page=2");
+        Assert.Equal("HIT", (await Client.GetAsync("/users/ann/posts?page=2")).Headers.GetValues("X-Cache").Single());
+
+        HttpResponseMessage repeated = await Client.GetAsync("/users/ann/posts?page=2&page=2");
+        HttpResponseMessage unparsable = await Client.GetAsync("/users/ann/posts?page=two");
+        HttpResponseMessage missing = await Client.GetAsync("/users/ann/posts");
+
+        Assert.Equal((await Client.GetAsync("/raw/users/ann/posts?page=2&page=2")).StatusCode, repeated.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, unparsable.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, repeated.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_endpoint_with_a_filter_of_the_apps_own_gets_no_hit_path_and_is_served_by_the_caching_filter()
+    {
+        HttpResponseMessage miss = await Client.GetAsync("/guarded/1");
+        HttpResponseMessage hit = await Client.GetAsync("/guarded/1");
+
+        Assert.Equal("HIT", hit.Headers.GetValues("X-Cache").Single());
+        Assert.Equal(await miss.Content.ReadAsStringAsync(), await hit.Content.ReadAsStringAsync());
+        Assert.Equal(1, _host.Db.Calls("Guarded"));
+        Assert.Equal(1, _host.Db.Calls("GuardFilter"));
+        Assert.Equal(2, _host.Db.Calls("ProbeCreated")); // the hit was bound: it went through the filter pipeline
+    }
+
     private async Task SeedAsync(params string[] keys)
     {
         foreach (string key in keys)

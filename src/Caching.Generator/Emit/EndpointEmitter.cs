@@ -67,7 +67,8 @@ namespace Caching.Generator.Emit
                 SourceAnchor anchor = endpoints[i].Anchor!;
                 writer.Line("// " + endpoints[i].AttributeText);
                 writer.Line("// on " + endpoints[i].Description);
-                writer.Line("global::Caching.AspNetCore.MinimalApiCacheRegistry.Register(" + TemplateEmitter.Literal(anchor.FilePath) + ", " + anchor.Line.ToString(System.Globalization.CultureInfo.InvariantCulture) + ", CachedEndpoint" + i + ".CreateFilter);");
+                string hitPath = TemplateEmitter.HasHitPath(endpoints[i]) ? ", CachedEndpoint" + i + ".AddHitPath" : string.Empty;
+                writer.Line("global::Caching.AspNetCore.MinimalApiCacheRegistry.Register(" + TemplateEmitter.Literal(anchor.FilePath) + ", " + anchor.Line.ToString(System.Globalization.CultureInfo.InvariantCulture) + ", CachedEndpoint" + i + ".CreateFilter" + hitPath + ");");
             }
 
             writer.Close();
@@ -130,13 +131,28 @@ namespace Caching.Generator.Emit
             }
 
             writer.Line("public static " + call.ReturnTypeName + " " + call.MethodName + index + "(" + string.Join(", ", parameters) + ")");
+            if (!TemplateEmitter.HasHitPath(endpoint))
+            {
+                writer.Indent();
+                writer.Line("=> global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(");
+                writer.Indent();
+                writer.Line(call.ContainingTypeName + "." + call.MethodName + "(" + string.Join(", ", arguments) + "),");
+                writer.Line("CachedEndpoint" + index + ".CreateFilter);");
+                writer.Outdent();
+                writer.Outdent();
+                return;
+            }
+
+            writer.Line("{");
             writer.Indent();
-            writer.Line("=> global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(");
+            writer.Line("var builder = global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(");
             writer.Indent();
             writer.Line(call.ContainingTypeName + "." + call.MethodName + "(" + string.Join(", ", arguments) + "),");
             writer.Line("CachedEndpoint" + index + ".CreateFilter);");
             writer.Outdent();
-            writer.Outdent();
+            writer.Line("builder.Finally(CachedEndpoint" + index + ".AddHitPath);");
+            writer.Line("return builder;");
+            writer.Close();
         }
 
         private static void WriteMinimalEndpoint(CodeWriter writer, EndpointModel endpoint, int index)
@@ -160,6 +176,11 @@ namespace Caching.Generator.Emit
             WriteDispatch(writer, endpoint, "return context => ", "IsRead(context.HttpContext.Request.Method)", read, write, "next(context)");
 
             writer.Close();
+            if (TemplateEmitter.HasHitPath(endpoint))
+            {
+                WriteHitPath(writer, templates);
+            }
+
             WriteTemplateMethods(writer, endpoint, templates);
             if (endpoint.Access == AccessKind.ByRequestMethod)
             {
@@ -171,6 +192,21 @@ namespace Caching.Generator.Emit
             }
 
             writer.Close();
+        }
+
+        // Hits answered before binding: the convention that installs the hit path, the values it reads, its key.
+        private static void WriteHitPath(CodeWriter writer, TemplateEmitter templates)
+        {
+            writer.Line();
+            writer.Line("// Answers hits before the handler's parameters are bound; misses go on to the filter.");
+            writer.Line("public static void AddHitPath(global::Microsoft.AspNetCore.Builder.EndpointBuilder builder)");
+            writer.Indent();
+            writer.Line("=> global::Caching.AspNetCore.EndpointHitPath.Add(builder, Endpoint, RequestValues, RequestKey);");
+            writer.Outdent();
+            writer.Line();
+            IEnumerable<string> values = templates.HitPathValues().Select(p => "new(" + TemplateEmitter.Literal(p.RequestName) + ", global::Caching.AspNetCore.RequestValueSource." + p.Source + ")");
+            writer.Line("private static readonly global::Caching.AspNetCore.RequestValue[] RequestValues = [" + string.Join(", ", values) + "];");
+            templates.WriteRequestKeyMethod(writer);
         }
 
         private static void WriteControllerFilter(CodeWriter writer, EndpointModel endpoint, int index)

@@ -43,6 +43,74 @@ namespace Caching.Generator.Emit
                 writer.Line("var " + LocalName(parameter) + " = " + ReadArgument(parameter) + ";");
             }
 
+            WriteKeyBuilder(writer, template, pattern);
+            writer.Close();
+        }
+
+        /// <summary>
+        /// Whether the endpoint's own key can be formed from the request before binding: a read without a
+        /// namespace whose key takes only route or query values of types parsed as the binder parses them.
+        /// </summary>
+        public static bool HasHitPath(EndpointModel endpoint)
+            => endpoint.Kind == EndpointKind.MinimalApi
+                && endpoint.Access != AccessKind.Write
+                && endpoint.Result.ValueTypeName is not null
+                && endpoint.Namespace is null
+                && endpoint.OwnKey.Parts.All(p => p.IsLiteral || (p.MemberAccess.Length == 0 && endpoint.Parameters[p.ParameterIndex] is { Source: not RequestSource.Other, ParseType: not null }));
+
+        /// <summary>The parameters the hit path reads, in the order of the generated RequestValues list.</summary>
+        public IReadOnlyList<ParameterModel> HitPathValues()
+            => _endpoint.OwnKey.Parts.Where(p => !p.IsLiteral).Select(p => p.ParameterIndex).Distinct().Select(i => _endpoint.Parameters[i]).ToList();
+
+        /// <summary>Writes RequestKey: the own key formed from the request's values, or null when one is missing or does not parse.</summary>
+        public void WriteRequestKeyMethod(CodeWriter writer)
+        {
+            IReadOnlyList<ParameterModel> values = HitPathValues();
+            writer.Line();
+            writer.Line("// The endpoint's key \"" + _endpoint.OwnKey.Source + "\" from the request, before binding; null sends the request the usual way.");
+            writer.Open("private static string? RequestKey(global::Microsoft.AspNetCore.Http.HttpContext http, global::Caching.AspNetCore.RequestValues values)");
+            for (int i = 0; i < values.Count; i++)
+            {
+                ParameterModel parameter = values[i];
+                string local = LocalName(parameter);
+                if (i > 0)
+                {
+                    writer.Line();
+                }
+
+                if (parameter.ParseType == "string")
+                {
+                    writer.Open("if (!values.TryGet(http, " + i + ", out string? " + local + "))");
+                }
+                else
+                {
+                    writer.Line("if (!values.TryGet(http, " + i + ", out string? text" + i + ")");
+                    writer.Indent();
+                    writer.Line("|| !" + parameter.ParseType + ".TryParse(text" + i + ", global::System.Globalization.CultureInfo.InvariantCulture, out " + parameter.ParseType + " parsed" + i + "))");
+                    writer.Outdent();
+                    writer.Line("{");
+                    writer.Indent();
+                }
+
+                writer.Line("return null;");
+                writer.Close();
+                if (parameter.ParseType != "string")
+                {
+                    writer.Line(parameter.TypeName + " " + local + " = parsed" + i + ";");
+                }
+            }
+
+            if (values.Count > 0)
+            {
+                writer.Line();
+            }
+
+            WriteKeyBuilder(writer, _endpoint.OwnKey, pattern: false);
+            writer.Close();
+        }
+
+        private void WriteKeyBuilder(CodeWriter writer, TemplateModel template, bool pattern)
+        {
             int capacity = template.Parts.Sum(p => p.IsLiteral ? p.Literal.Length : 16);
             writer.Line("var keyBuilder = new global::Caching.Keys.KeyBuilder(" + capacity + ");");
             foreach (TemplatePart part in template.Parts)
@@ -59,7 +127,6 @@ namespace Caching.Generator.Emit
             }
 
             writer.Line("return keyBuilder.ToStringAndClear();");
-            writer.Close();
         }
 
         public static string Literal(string value) => SymbolDisplay.FormatLiteral(value, quote: true);
@@ -75,7 +142,7 @@ namespace Caching.Generator.Emit
         private static string LocalName(ParameterModel parameter)
         {
             string name = parameter.Name;
-            if (name is "context" or "keyBuilder" or "next" or "cache")
+            if (name is "context" or "keyBuilder" or "next" or "cache" or "http" or "values")
             {
                 return name + "Value";
             }

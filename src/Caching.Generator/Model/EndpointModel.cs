@@ -23,12 +23,31 @@ namespace Caching.Generator.Model
         ByRequestMethod,
     }
 
+    /// <summary>Where a minimal-API parameter's value comes from, for a key formed before binding.</summary>
+    internal enum RequestSource
+    {
+        /// <summary>Not from the route or the query string as text (body, services, headers, complex types).</summary>
+        Other,
+
+        /// <summary>No [From*]: the route when the route pattern has the name, else the query string.</summary>
+        Inferred,
+
+        /// <summary>[FromRoute].</summary>
+        Route,
+
+        /// <summary>[FromQuery].</summary>
+        Query,
+    }
+
     /// <summary>One handler parameter: what generated code needs to read it.</summary>
     /// <param name="Name">The parameter's name.</param>
     /// <param name="Index">Its position in the handler's parameter list.</param>
     /// <param name="TypeName">Its fully qualified type.</param>
     /// <param name="DefaultValue">The parameter's explicit default as C#, or null when it has none.</param>
-    internal sealed record ParameterModel(string Name, int Index, string TypeName, string? DefaultValue = null);
+    /// <param name="Source">Where its value comes from in the request.</param>
+    /// <param name="RequestName">The route or query name it is bound from.</param>
+    /// <param name="ParseType">The type whose TryParse reads its text ("string" for none), or null when unsupported.</param>
+    internal sealed record ParameterModel(string Name, int Index, string TypeName, string? DefaultValue = null, RequestSource Source = RequestSource.Other, string RequestName = "", string? ParseType = null);
 
     /// <summary>One part of a key template: literal text, or a value read from an argument.</summary>
     /// <param name="Literal">The literal text, when <paramref name="ParameterIndex"/> is -1.</param>

@@ -87,7 +87,7 @@ namespace Caching.Generator.Parsing
                 description,
                 interception,
                 action,
-                handler.Parameters.Select(p => new ParameterModel(p.Name, p.Ordinal, TypeNames.FullyQualifiedWithNullability(p.Type), DefaultValue(p))).ToEquatableArray(),
+                handler.Parameters.Select(p => Describe(p, kind)).ToEquatableArray(),
                 attribute.KeyPrefix!.Value,
                 ownKey,
                 extraKeys,
@@ -102,6 +102,18 @@ namespace Caching.Generator.Parsing
                 attribute.VaryByUser,
                 new SourceAnchor(attribute.SourceFilePath, attribute.SourceLineNumber));
             return new ParseResult(model, diagnostics.ToEquatableArray());
+        }
+
+        private static ParameterModel Describe(IParameterSymbol parameter, EndpointKind kind)
+        {
+            var model = new ParameterModel(parameter.Name, parameter.Ordinal, TypeNames.FullyQualifiedWithNullability(parameter.Type), DefaultValue(parameter));
+            if (kind != EndpointKind.MinimalApi)
+            {
+                return model;
+            }
+
+            (RequestSource source, string name, string? parseType) = RequestBinding.Describe(parameter);
+            return model with { Source = source, RequestName = name, ParseType = parseType };
         }
 
         private static string? DefaultValue(IParameterSymbol parameter)

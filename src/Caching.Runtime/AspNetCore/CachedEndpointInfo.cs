@@ -28,7 +28,11 @@ public sealed class CachedEndpointInfo
         WritesText = writesText;
         ContentType = writesText ? TextContentType : JsonContentType;
         VaryByUser = varyByUser;
+        ReadOptions = new CacheEntryOptions { Expiration = Expiration, KeyPrefix = keyPrefixTemplate };
     }
+
+    // The options of a read without namespace or tags: made once, not per request.
+    internal CacheEntryOptions ReadOptions { get; }
 
     /// <summary>Whether each user gets their own entry.</summary>
     public bool VaryByUser { get; }

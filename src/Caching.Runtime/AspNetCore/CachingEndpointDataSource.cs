@@ -23,6 +23,7 @@ internal sealed class CachingEndpointDataSource(EndpointDataSource inner, IServi
     {
         Prefix = NoPrefix,
         Conventions = [AttachCachingFilter],
+        FinallyConventions = [AttachHitPath],
         ApplicationServices = services,
     });
 
@@ -30,7 +31,7 @@ internal sealed class CachingEndpointDataSource(EndpointDataSource inner, IServi
     {
         Prefix = context.Prefix,
         Conventions = [AttachCachingFilter, .. context.Conventions],
-        FinallyConventions = context.FinallyConventions,
+        FinallyConventions = [.. context.FinallyConventions, AttachHitPath],
         ApplicationServices = context.ApplicationServices,
     });
 
@@ -54,9 +55,20 @@ internal sealed class CachingEndpointDataSource(EndpointDataSource inner, IServi
         {
             // Filter factories run once the metadata is complete: the attribute instance says where it was written.
             CacheAttribute? attribute = builder.Metadata.OfType<CacheAttribute>().LastOrDefault();
-            return attribute is not null && MinimalApiCacheRegistry.TryGetFilter(attribute, out var createFilter)
-                ? createFilter(context, next)
+            return attribute is not null && MinimalApiCacheRegistry.TryGet(attribute, out var registration)
+                ? registration.CreateFilter(context, next)
                 : next; // intercepted at build time instead (the Request Delegate Generator was off): already filtered
         });
+    }
+
+    // Runs once the request delegate exists: hits are then answered before binding.
+    private static void AttachHitPath(EndpointBuilder builder)
+    {
+        if (builder.Metadata.OfType<MethodInfo>().Any()
+            && builder.Metadata.OfType<CacheAttribute>().LastOrDefault() is { } attribute
+            && MinimalApiCacheRegistry.TryGet(attribute, out var registration))
+        {
+            registration.AddHitPath?.Invoke(builder);
+        }
     }
 }

@@ -260,6 +260,68 @@ public sealed class EndpointCacheRuntime
         await InvalidateAsync(set, writeThrough, endpoint, context.HttpContext.RequestAborted).ConfigureAwait(false);
     }
 
+    // The hit path: a GET whose key the request's values form is answered from the cache before binding; anything
+    // else (a miss, a store failure, a key that cannot be formed, credentials) takes the usual path.
+    internal Task ServeHitOrNextAsync(HttpContext http, RequestDelegate inner, CachedEndpointInfo endpoint, RequestValues values, Func<HttpContext, RequestValues, string?> formKey)
+    {
+        string method = http.Request.Method;
+        if (!(HttpMethods.IsGet(method) || HttpMethods.IsHead(method)) || formKey(http, values) is not { } key)
+        {
+            return inner(http);
+        }
+
+        string[]? tags = null;
+        if (!Scope(http, endpoint, ref key, ref tags))
+        {
+            return inner(http);
+        }
+
+        ValueTask<ReadOnlyMemory<byte>?> peek = PeekAsync(key, endpoint, http.RequestAborted);
+        if (peek.IsCompletedSuccessfully)
+        {
+            return peek.Result is { } body ? WriteHitAsync(http, endpoint, body) : inner(http);
+        }
+
+        return AwaitPeekAsync(peek, http, inner, endpoint);
+    }
+
+    private async Task AwaitPeekAsync(ValueTask<ReadOnlyMemory<byte>?> peek, HttpContext http, RequestDelegate inner, CachedEndpointInfo endpoint)
+    {
+        if (await peek.ConfigureAwait(false) is { } body)
+        {
+            await WriteHitAsync(http, endpoint, body).ConfigureAwait(false);
+        }
+        else
+        {
+            await inner(http).ConfigureAwait(false);
+        }
+    }
+
+    // A look that takes no lease and counts no miss: a miss is looked up (and counted) again by the filter.
+    private async ValueTask<ReadOnlyMemory<byte>?> PeekAsync(string key, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            CacheLookup lookup = await _engine.GetAsync(key, endpoint.ReadOptions, takeLease: false, countMiss: false, cancellationToken).ConfigureAwait(false);
+            return lookup.Value;
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            return null; // the filter's lookup reports it
+        }
+    }
+
+    private Task WriteHitAsync(HttpContext http, CachedEndpointInfo endpoint, ReadOnlyMemory<byte> body)
+    {
+        SetStatusHeader(http, hit: true);
+        HttpResponse response = http.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = endpoint.ContentType;
+        response.ContentLength = body.Length;
+        ValueTask<System.IO.Pipelines.FlushResult> write = response.BodyWriter.WriteAsync(body, http.RequestAborted);
+        return write.IsCompletedSuccessfully ? Task.CompletedTask : write.AsTask();
+    }
+
     // Decides whose entry a read uses. Without VaryByUser, requests with credentials bypass the cache; with it,
     // the user's id is added to the key (and the entry filed under "vary:{key}", which invalidating the key clears).
     private static bool Scope(HttpContext http, CachedEndpointInfo endpoint, ref string key, ref string[]? tags)
@@ -411,7 +473,9 @@ public sealed class EndpointCacheRuntime
     {
         try
         {
-            var entry = new CacheEntryOptions { Namespace = namespaceName, Tags = tags, Expiration = endpoint.Expiration, KeyPrefix = endpoint.KeyPrefixTemplate };
+            CacheEntryOptions entry = namespaceName is null && tags is null
+                ? endpoint.ReadOptions
+                : new CacheEntryOptions { Namespace = namespaceName, Tags = tags, Expiration = endpoint.Expiration, KeyPrefix = endpoint.KeyPrefixTemplate };
             return await _engine.GetAsync(key, entry, takeLease, countMiss, cancellationToken).ConfigureAwait(false);
         }
         catch (ArgumentException ex)

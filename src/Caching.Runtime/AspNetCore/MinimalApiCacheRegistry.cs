@@ -12,21 +12,30 @@ namespace Caching.AspNetCore;
 /// </summary>
 public static class MinimalApiCacheRegistry
 {
-    private static readonly ConcurrentDictionary<(string File, int Line), Func<EndpointFilterFactoryContext, EndpointFilterDelegate, EndpointFilterDelegate>> Filters = new();
+    private static readonly ConcurrentDictionary<(string File, int Line), Registration> Filters = new();
 
     /// <summary>Registers the caching filter of one endpoint. Called by generated code.</summary>
     /// <param name="sourceFilePath">The file of the endpoint's <c>[Cache]</c>, as the compiler gives it to the attribute.</param>
     /// <param name="sourceLineNumber">The line of the endpoint's <c>[Cache]</c>.</param>
     /// <param name="createFilter">Creates the endpoint's filter.</param>
-    public static void Register(string sourceFilePath, int sourceLineNumber, Func<EndpointFilterFactoryContext, EndpointFilterDelegate, EndpointFilterDelegate> createFilter)
+    /// <param name="addHitPath">Installs the endpoint's hit path once its request delegate exists, or <see langword="null"/>.</param>
+    public static void Register(
+        string sourceFilePath,
+        int sourceLineNumber,
+        Func<EndpointFilterFactoryContext, EndpointFilterDelegate, EndpointFilterDelegate> createFilter,
+        Action<Microsoft.AspNetCore.Builder.EndpointBuilder>? addHitPath = null)
     {
         ArgumentNullException.ThrowIfNull(sourceFilePath);
         ArgumentNullException.ThrowIfNull(createFilter);
-        Filters[(sourceFilePath, sourceLineNumber)] = createFilter;
+        Filters[(sourceFilePath, sourceLineNumber)] = new Registration(createFilter, addHitPath);
     }
 
     internal static bool IsEmpty => Filters.IsEmpty;
 
-    internal static bool TryGetFilter(CacheAttribute attribute, out Func<EndpointFilterFactoryContext, EndpointFilterDelegate, EndpointFilterDelegate> createFilter)
-        => Filters.TryGetValue((attribute.SourceFilePath, attribute.SourceLineNumber), out createFilter!);
+    internal static bool TryGet(CacheAttribute attribute, out Registration registration)
+        => Filters.TryGetValue((attribute.SourceFilePath, attribute.SourceLineNumber), out registration!);
+
+    internal sealed record Registration(
+        Func<EndpointFilterFactoryContext, EndpointFilterDelegate, EndpointFilterDelegate> CreateFilter,
+        Action<Microsoft.AspNetCore.Builder.EndpointBuilder>? AddHitPath);
 }

@@ -23,9 +23,13 @@ namespace Caching.Generated
         // on MapGet("/posts/{id}") at File0.cs(18,13)
         [global::System.Runtime.CompilerServices.InterceptsLocation(1, "(scrubbed)")]
         public static global::Microsoft.AspNetCore.Builder.RouteHandlerBuilder MapGet0(this global::Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints, string pattern, global::System.Delegate handler)
-            => global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(
+        {
+            var builder = global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(
                 global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(endpoints, pattern, handler),
                 CachedEndpoint0.CreateFilter);
+            builder.Finally(CachedEndpoint0.AddHitPath);
+            return builder;
+        }
 
         // [Cache("post", ResourceIdName = "id", ToInvalidateExtra = ["user_posts:{userId}", "category_posts:{update.CategoryId}", "recent_posts:global"], PatternToInvalidateExtra = ["user_{userId}_posts:*"])]
         // on MapPut("/posts/{id}") at File0.cs(21,13)
@@ -39,9 +43,13 @@ namespace Caching.Generated
         // on MapGet("/users/{userId}/posts") at File0.cs(26,13)
         [global::System.Runtime.CompilerServices.InterceptsLocation(1, "(scrubbed)")]
         public static global::Microsoft.AspNetCore.Builder.RouteHandlerBuilder MapGet2(this global::Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints, string pattern, global::System.Delegate handler)
-            => global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(
+        {
+            var builder = global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(
                 global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(endpoints, pattern, handler),
                 CachedEndpoint2.CreateFilter);
+            builder.Finally(CachedEndpoint2.AddHitPath);
+            return builder;
+        }
 
         // [Cache("post")]
         // on MapDelete("/posts/{id}") at File0.cs(29,13)
@@ -66,6 +74,28 @@ namespace Caching.Generated
         {
             var cache = global::Caching.AspNetCore.EndpointCacheRuntime.Resolve(factoryContext.ApplicationServices);
             return context => cache.ReadThroughAsync<global::Blog.Post>(context, next, Endpoint, OwnKey(context));
+        }
+
+        // Answers hits before the handler's parameters are bound; misses go on to the filter.
+        public static void AddHitPath(global::Microsoft.AspNetCore.Builder.EndpointBuilder builder)
+            => global::Caching.AspNetCore.EndpointHitPath.Add(builder, Endpoint, RequestValues, RequestKey);
+
+        private static readonly global::Caching.AspNetCore.RequestValue[] RequestValues = [new("id", global::Caching.AspNetCore.RequestValueSource.Inferred)];
+
+        // The endpoint's key "post:{id}" from the request, before binding; null sends the request the usual way.
+        private static string? RequestKey(global::Microsoft.AspNetCore.Http.HttpContext http, global::Caching.AspNetCore.RequestValues values)
+        {
+            if (!values.TryGet(http, 0, out string? text0)
+                || !int.TryParse(text0, global::System.Globalization.CultureInfo.InvariantCulture, out int parsed0))
+            {
+                return null;
+            }
+            int id = parsed0;
+
+            var keyBuilder = new global::Caching.Keys.KeyBuilder(21);
+            keyBuilder.AppendLiteral("post:");
+            keyBuilder.AppendValue(id);
+            return keyBuilder.ToStringAndClear();
         }
 
         // The endpoint's key: "post:{id}"
@@ -157,6 +187,37 @@ namespace Caching.Generated
         {
             var cache = global::Caching.AspNetCore.EndpointCacheRuntime.Resolve(factoryContext.ApplicationServices);
             return context => cache.ReadThroughAsync<string[]>(context, next, Endpoint, OwnKey(context));
+        }
+
+        // Answers hits before the handler's parameters are bound; misses go on to the filter.
+        public static void AddHitPath(global::Microsoft.AspNetCore.Builder.EndpointBuilder builder)
+            => global::Caching.AspNetCore.EndpointHitPath.Add(builder, Endpoint, RequestValues, RequestKey);
+
+        private static readonly global::Caching.AspNetCore.RequestValue[] RequestValues = [new("userId", global::Caching.AspNetCore.RequestValueSource.Inferred), new("page", global::Caching.AspNetCore.RequestValueSource.Inferred)];
+
+        // The endpoint's key "user_{userId}_posts:{page}" from the request, before binding; null sends the request the usual way.
+        private static string? RequestKey(global::Microsoft.AspNetCore.Http.HttpContext http, global::Caching.AspNetCore.RequestValues values)
+        {
+            if (!values.TryGet(http, 0, out string? text0)
+                || !int.TryParse(text0, global::System.Globalization.CultureInfo.InvariantCulture, out int parsed0))
+            {
+                return null;
+            }
+            int userId = parsed0;
+
+            if (!values.TryGet(http, 1, out string? text1)
+                || !int.TryParse(text1, global::System.Globalization.CultureInfo.InvariantCulture, out int parsed1))
+            {
+                return null;
+            }
+            int page = parsed1;
+
+            var keyBuilder = new global::Caching.Keys.KeyBuilder(44);
+            keyBuilder.AppendLiteral("user_");
+            keyBuilder.AppendValue(userId);
+            keyBuilder.AppendLiteral("_posts:");
+            keyBuilder.AppendValue(page);
+            return keyBuilder.ToStringAndClear();
         }
 
         // The endpoint's key: "user_{userId}_posts:{page}"

@@ -16,7 +16,7 @@ namespace Caching.Generated
         {
             // [Cache("post", ResourceIdName = "id", Expiration = 1800)]
             // on MapGet("/posts/{id}") at File0.cs(18,13)
-            global::Caching.AspNetCore.MinimalApiCacheRegistry.Register("/src/File0.cs", 18, CachedEndpoint0.CreateFilter);
+            global::Caching.AspNetCore.MinimalApiCacheRegistry.Register("/src/File0.cs", 18, CachedEndpoint0.CreateFilter, CachedEndpoint0.AddHitPath);
             // [Cache("post", ResourceIdName = "id", ToInvalidateExtra = ["category_posts:{update.CategoryId}"])]
             // on MapPut("/posts/{id}") at File0.cs(21,13)
             global::Caching.AspNetCore.MinimalApiCacheRegistry.Register("/src/File0.cs", 21, CachedEndpoint1.CreateFilter);
@@ -37,6 +37,28 @@ namespace Caching.Generated
         {
             var cache = global::Caching.AspNetCore.EndpointCacheRuntime.Resolve(factoryContext.ApplicationServices);
             return context => cache.ReadThroughAsync<global::Blog.Post>(context, next, Endpoint, OwnKey(context));
+        }
+
+        // Answers hits before the handler's parameters are bound; misses go on to the filter.
+        public static void AddHitPath(global::Microsoft.AspNetCore.Builder.EndpointBuilder builder)
+            => global::Caching.AspNetCore.EndpointHitPath.Add(builder, Endpoint, RequestValues, RequestKey);
+
+        private static readonly global::Caching.AspNetCore.RequestValue[] RequestValues = [new("id", global::Caching.AspNetCore.RequestValueSource.Inferred)];
+
+        // The endpoint's key "post:{id}" from the request, before binding; null sends the request the usual way.
+        private static string? RequestKey(global::Microsoft.AspNetCore.Http.HttpContext http, global::Caching.AspNetCore.RequestValues values)
+        {
+            if (!values.TryGet(http, 0, out string? text0)
+                || !int.TryParse(text0, global::System.Globalization.CultureInfo.InvariantCulture, out int parsed0))
+            {
+                return null;
+            }
+            int id = parsed0;
+
+            var keyBuilder = new global::Caching.Keys.KeyBuilder(21);
+            keyBuilder.AppendLiteral("post:");
+            keyBuilder.AppendValue(id);
+            return keyBuilder.ToStringAndClear();
         }
 
         // The endpoint's key: "post:{id}"

@@ -39,9 +39,13 @@ namespace Caching.Generated
         // on MapMethods("/ping/{id}") at File0.cs(21,13)
         [global::System.Runtime.CompilerServices.InterceptsLocation(1, "(scrubbed)")]
         public static global::Microsoft.AspNetCore.Builder.RouteHandlerBuilder MapMethods2(this global::Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints, string pattern, global::System.Collections.Generic.IEnumerable<string> httpMethods, global::System.Delegate handler)
-            => global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(
+        {
+            var builder = global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(
                 global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapMethods(endpoints, pattern, httpMethods, handler),
                 CachedEndpoint2.CreateFilter);
+            builder.Finally(CachedEndpoint2.AddHitPath);
+            return builder;
+        }
     }
 
     /// <summary>
@@ -166,6 +170,28 @@ namespace Caching.Generated
             return context => IsRead(context.HttpContext.Request.Method)
                 ? cache.ReadThroughAsync<string>(context, next, Endpoint, OwnKey(context))
                 : cache.WriteAsync<string>(context, next, Endpoint, Invalidations);
+        }
+
+        // Answers hits before the handler's parameters are bound; misses go on to the filter.
+        public static void AddHitPath(global::Microsoft.AspNetCore.Builder.EndpointBuilder builder)
+            => global::Caching.AspNetCore.EndpointHitPath.Add(builder, Endpoint, RequestValues, RequestKey);
+
+        private static readonly global::Caching.AspNetCore.RequestValue[] RequestValues = [new("id", global::Caching.AspNetCore.RequestValueSource.Inferred)];
+
+        // The endpoint's key "ping:{id}" from the request, before binding; null sends the request the usual way.
+        private static string? RequestKey(global::Microsoft.AspNetCore.Http.HttpContext http, global::Caching.AspNetCore.RequestValues values)
+        {
+            if (!values.TryGet(http, 0, out string? text0)
+                || !int.TryParse(text0, global::System.Globalization.CultureInfo.InvariantCulture, out int parsed0))
+            {
+                return null;
+            }
+            int id = parsed0;
+
+            var keyBuilder = new global::Caching.Keys.KeyBuilder(21);
+            keyBuilder.AppendLiteral("ping:");
+            keyBuilder.AppendValue(id);
+            return keyBuilder.ToStringAndClear();
         }
 
         // The endpoint's key: "ping:{id}"

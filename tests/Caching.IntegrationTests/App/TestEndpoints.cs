@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Caching.IntegrationTests.App;
 
@@ -138,6 +139,25 @@ public static class TestEndpoints
             return new Headline(id, "headline");
         });
 
+        // The hit path: hits are answered before binding, so a scoped service the handler takes is not created.
+        app.MapGet("/probed/{id}", [Cache("probed")] (int id, ScopedProbe probe, BlogStore db) =>
+        {
+            db.Count("Probed");
+            return new Report(id, 1);
+        });
+
+        // An endpoint with a filter of the app's own gets no hit path: its hits are answered by the caching
+        // filter, after binding (filters added after [Cache] run inside the caching filter, on misses).
+        app.MapGet("/guarded/{id}", [Cache("guarded")] (int id, ScopedProbe probe, BlogStore db) =>
+        {
+            db.Count("Guarded");
+            return new Report(id, 2);
+        }).AddEndpointFilter(async (context, next) =>
+        {
+            context.HttpContext.RequestServices.GetRequiredService<BlogStore>().Count("GuardFilter");
+            return await next(context);
+        });
+
         // Write-through: the PUT's result becomes the cached value.
         app.MapGet("/notes/{id}", [Cache("note")] (int id, BlogStore db) =>
         {
@@ -164,6 +184,12 @@ public static class TestEndpoints
 }
 
 public sealed record Note(int Id, string Text);
+
+/// <summary>A scoped service that counts how often a request creates it.</summary>
+public sealed class ScopedProbe
+{
+    public ScopedProbe(BlogStore db) => db.Count("ProbeCreated");
+}
 
 // Named result types (not anonymous ones), so that the Request Delegate Generator can generate these endpoints too.
 public sealed record MyNote(int Id, string Owner);

@@ -59,6 +59,7 @@ public sealed class TestAppHost : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(database ?? new BlogStore());
+        builder.Services.AddScoped<ScopedProbe>();
         builder.Services.AddControllers().AddApplicationPart(typeof(TestAppHost).Assembly);
         builder.Services.AddAttributeCaching(o =>
         {
