@@ -36,8 +36,8 @@ internal sealed class StoreCircuitBreaker(int threshold, TimeSpan breakFor, Time
     private long _openUntilTicks;
     private long _probeStartedTicks;
 
-    /// <summary>Whether calls are currently refused.</summary>
-    public bool IsOpen => time.GetUtcNow().UtcTicks < Interlocked.Read(ref _openUntilTicks);
+    /// <summary>Whether calls are currently refused. A breaker that never opened reads no clock (the hit path asks on every read).</summary>
+    public bool IsOpen => Interlocked.Read(ref _openUntilTicks) is var until && until != 0 && time.GetUtcNow().UtcTicks < until;
 
     /// <summary>Failures in a row so far.</summary>
     public int ConsecutiveFailures => Volatile.Read(ref _failures);
