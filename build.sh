@@ -24,6 +24,17 @@ ensure_redis() {
   command -v redis-server >/dev/null 2>&1 || { echo "build.sh: redis-server could not be installed" >&2; exit 1; }
 }
 
+# Native AOT publishing (a package consumer test, the sample's AOT check) links with clang and zlib.
+ensure_native_toolchain() {
+  if command -v clang >/dev/null 2>&1 && [ -e /usr/include/zlib.h ]; then
+    return
+  fi
+  echo "build.sh: installing clang and zlib1g-dev from Debian's packages (Native AOT)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang zlib1g-dev >/dev/null
+  command -v clang >/dev/null 2>&1 || { echo "build.sh: clang could not be installed" >&2; exit 1; }
+}
+
 # Prints one closing line, "Tests: N passed, N failed, N skipped", summed over the TRX files of this run.
 summarize() {
   local dir=$1 passed=0 failed=0 total=0 executed=0 counters
@@ -40,6 +51,7 @@ summarize() {
 
 run_tests() {
   ensure_redis
+  ensure_native_toolchain
   local results
   results="$(pwd)/artifacts/test-results"
   rm -rf "$results"

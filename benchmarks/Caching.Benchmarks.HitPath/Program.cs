@@ -73,7 +73,7 @@ public class HitPathBenchmarks
     [Benchmark(Baseline = true, Description = "no cache (SQLite via EF Core)")]
     public Task<byte[]> NoCache() => _client.GetByteArrayAsync("/nocache/posts/5");
 
-    [Benchmark(Description = "[Cache] generated filter")]
+    [Benchmark(Description = "[Cache] generated code")]
     public Task<byte[]> Generated() => _client.GetByteArrayAsync("/generated/posts/5");
 
     [Benchmark(Description = "hand-written filter, same runtime")]

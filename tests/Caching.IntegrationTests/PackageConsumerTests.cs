@@ -17,6 +17,7 @@ public sealed class PackageConsumerTests
             <Nullable>enable</Nullable>
             <ImplicitUsings>enable</ImplicitUsings>
             <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+            PUBLISH_AOT
           </PropertyGroup>
           <ItemGroup>
             <PackageReference Include="Caching.Runtime" Version="VERSION" />
@@ -25,25 +26,38 @@ public sealed class PackageConsumerTests
         """;
 
     private const string ConsumerProgram = """
+        using System.Text.Json.Serialization;
         using Caching;
 
         var builder = WebApplication.CreateBuilder(args);
         builder.Services.AddAttributeCaching(o => o.AddCacheStatusHeader = true);
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ConsumerJson.Default));
         var app = builder.Build();
+        app.UseAttributeCaching();
         int calls = 0;
         app.MapGet("/items/{id}", [Cache("item", Expiration = 60)] (int id) => new Item(id, Interlocked.Increment(ref calls)));
         app.MapDelete("/items/{id}", [Cache("item")] (int id) => Results.NoContent());
         app.Run();
 
         public sealed record Item(int Id, int Calls);
+
+        [JsonSerializable(typeof(Item))]
+        internal sealed partial class ConsumerJson : JsonSerializerContext;
         """;
 
-    [Fact]
-    public async Task A_project_with_only_the_package_builds_and_caches()
+    /// <summary>
+    /// Built as users build (the generator intercepts the Map* calls), and published with Native AOT (the
+    /// Request Delegate Generator intercepts them, UseAttributeCaching() attaches the caching): every build and
+    /// publish warning is an error, and the native binary caches over HTTP.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_project_with_only_the_package_builds_and_caches(bool nativeAot)
     {
         string root = RepositoryRoot();
         string work = Directory.CreateTempSubdirectory("caching-consumer-").FullName;
-        string version = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
+        string version = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff") + (nativeAot ? "-aot" : string.Empty);
         try
         {
             string feed = Path.Combine(work, "feed");
@@ -52,7 +66,10 @@ public sealed class PackageConsumerTests
 
             string app = Path.Combine(work, "app");
             Directory.CreateDirectory(app);
-            await File.WriteAllTextAsync(Path.Combine(app, "Consumer.csproj"), ConsumerProject.Replace("VERSION", version, StringComparison.Ordinal));
+            string project = ConsumerProject
+                .Replace("VERSION", version, StringComparison.Ordinal)
+                .Replace("PUBLISH_AOT", nativeAot ? "<PublishAot>true</PublishAot>" : string.Empty, StringComparison.Ordinal);
+            await File.WriteAllTextAsync(Path.Combine(app, "Consumer.csproj"), project);
             await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), ConsumerProgram);
             await File.WriteAllTextAsync(Path.Combine(app, "nuget.config"), $"""
                 <?xml version="1.0" encoding="utf-8"?>
@@ -62,11 +79,24 @@ public sealed class PackageConsumerTests
                   </packageSources>
                 </configuration>
                 """);
-            await RunAsync(app, "dotnet", "build", "-c", "Release", "-o", Path.Combine(app, "out"));
-            Assert.True(File.Exists(Path.Combine(app, "out", "Caching.Attributes.dll")));
+            string output = Path.Combine(app, "out");
+            if (nativeAot)
+            {
+                // -warnaserror: a trim or AOT warning (ILLink, ILC) fails the publish too.
+                await RunAsync(app, "dotnet", "publish", "-c", "Release", "-r", "linux-x64", "-o", output, "-warnaserror");
+                Assert.True(File.Exists(Path.Combine(output, "Consumer")));
+                Assert.False(File.Exists(Path.Combine(output, "Consumer.dll")));
+            }
+            else
+            {
+                await RunAsync(app, "dotnet", "build", "-c", "Release", "-o", output);
+                Assert.True(File.Exists(Path.Combine(output, "Caching.Attributes.dll")));
+            }
 
             int port = RedisServer.FreePort();
-            using Process server = Start(Path.Combine(app, "out"), "dotnet", "Consumer.dll", "--urls", $"http://127.0.0.1:{port}");
+            using Process server = nativeAot
+                ? Start(output, Path.Combine(output, "Consumer"), "--urls", $"http://127.0.0.1:{port}")
+                : Start(output, "dotnet", "Consumer.dll", "--urls", $"http://127.0.0.1:{port}");
             try
             {
                 using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
@@ -118,7 +148,9 @@ public sealed class PackageConsumerTests
         Assert.Contains("README.md", entries);
         using (var targets = new StreamReader(zip.GetEntry("build/Caching.Runtime.targets")!.Open()))
         {
-            Assert.Contains("<InterceptorsNamespaces>$(InterceptorsNamespaces);Caching.Generated</InterceptorsNamespaces>", targets.ReadToEnd());
+            string text = targets.ReadToEnd();
+            Assert.Contains("<InterceptorsNamespaces>$(InterceptorsNamespaces);Caching.Generated</InterceptorsNamespaces>", text);
+            Assert.Contains("<CompilerVisibleProperty Include=\"EnableRequestDelegateGenerator\" />", text);
         }
 
         using Stream nuspecStream = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
