@@ -131,26 +131,32 @@ namespace Caching.Generator.Emit
             }
 
             writer.Line("public static " + call.ReturnTypeName + " " + call.MethodName + index + "(" + string.Join(", ", parameters) + ")");
-            if (!TemplateEmitter.HasHitPath(endpoint))
-            {
-                writer.Indent();
-                writer.Line("=> global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(");
-                writer.Indent();
-                writer.Line(call.ContainingTypeName + "." + call.MethodName + "(" + string.Join(", ", arguments) + "),");
-                writer.Line("CachedEndpoint" + index + ".CreateFilter);");
-                writer.Outdent();
-                writer.Outdent();
-                return;
-            }
-
             writer.Line("{");
             writer.Indent();
-            writer.Line("var builder = global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(");
-            writer.Indent();
-            writer.Line(call.ContainingTypeName + "." + call.MethodName + "(" + string.Join(", ", arguments) + "),");
-            writer.Line("CachedEndpoint" + index + ".CreateFilter);");
-            writer.Outdent();
-            writer.Line("builder.Finally(CachedEndpoint" + index + ".AddHitPath);");
+            writer.Line("var builder = " + call.ContainingTypeName + "." + call.MethodName + "(" + string.Join(", ", arguments) + ");");
+            writer.Line();
+            switch (endpoint.Access)
+            {
+                case AccessKind.Read:
+                    writer.Line("// First of the endpoint's filters, as Output Caching runs before all of them: the app's filters, on");
+                    writer.Line("// the endpoint or its groups, run on misses; a hit is answered without them.");
+                    break;
+                case AccessKind.Write:
+                    writer.Line("// First of the endpoint's filters: it invalidates only when the outcome of the app's filters and");
+                    writer.Line("// the handler is a success.");
+                    break;
+                default:
+                    writer.Line("// First of the endpoint's filters: a read hit is answered without the app's filters; a write");
+                    writer.Line("// invalidates only when the outcome of the app's filters and the handler is a success.");
+                    break;
+            }
+
+            writer.Line("builder.Add(static endpoint => endpoint.FilterFactories.Insert(0, CachedEndpoint" + index + ".CreateFilter));");
+            if (TemplateEmitter.HasHitPath(endpoint))
+            {
+                writer.Line("builder.Finally(CachedEndpoint" + index + ".AddHitPath);");
+            }
+
             writer.Line("return builder;");
             writer.Close();
         }

@@ -51,7 +51,9 @@ internal sealed class CachingEndpointDataSource(EndpointDataSource inner, IServi
             return;
         }
 
-        builder.FilterFactories.Add((context, next) =>
+        // First of the filters, as in the intercepted mode: the app's filters (on the endpoint or its groups) run on
+        // misses, and a hit is answered without them, as Output Caching answers before all of them.
+        builder.FilterFactories.Insert(0, (context, next) =>
         {
             // Filter factories run once the metadata is complete: the attribute instance says where it was written.
             CacheAttribute? attribute = builder.Metadata.OfType<CacheAttribute>().LastOrDefault();

@@ -79,8 +79,8 @@ public static class EndpointHitPath
 {
     /// <summary>
     /// Wraps the endpoint's request delegate with the hit path. Called by generated code as a "finally"
-    /// convention, once the request delegate exists. Endpoints with endpoint filters besides the caching filter
-    /// are left alone: those filters must see every request.
+    /// convention, once the request delegate exists. The caching filter is the first of the endpoint's filters,
+    /// so a hit answered through it runs none of the app's filters either: the hit path changes no behaviour.
     /// </summary>
     /// <param name="builder">The endpoint being built.</param>
     /// <param name="endpoint">The endpoint's settings.</param>
@@ -92,7 +92,7 @@ public static class EndpointHitPath
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(values);
         ArgumentNullException.ThrowIfNull(formKey);
-        if (builder is not RouteEndpointBuilder route || builder.RequestDelegate is not { } inner || builder.FilterFactories.Count != 1)
+        if (builder is not RouteEndpointBuilder route || builder.RequestDelegate is not { } inner)
         {
             return;
         }

@@ -24,9 +24,11 @@ namespace Caching.Generated
         [global::System.Runtime.CompilerServices.InterceptsLocation(1, "(scrubbed)")]
         public static global::Microsoft.AspNetCore.Builder.RouteHandlerBuilder MapGet0(this global::Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints, string pattern, global::System.Delegate handler)
         {
-            var builder = global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(
-                global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(endpoints, pattern, handler),
-                CachedEndpoint0.CreateFilter);
+            var builder = global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(endpoints, pattern, handler);
+
+            // First of the endpoint's filters, as Output Caching runs before all of them: the app's filters, on
+            // the endpoint or its groups, run on misses; a hit is answered without them.
+            builder.Add(static endpoint => endpoint.FilterFactories.Insert(0, CachedEndpoint0.CreateFilter));
             builder.Finally(CachedEndpoint0.AddHitPath);
             return builder;
         }
@@ -35,18 +37,25 @@ namespace Caching.Generated
         // on MapPut("/posts/{id}") at File0.cs(21,13)
         [global::System.Runtime.CompilerServices.InterceptsLocation(1, "(scrubbed)")]
         public static global::Microsoft.AspNetCore.Builder.RouteHandlerBuilder MapPut1(this global::Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints, string pattern, global::System.Delegate handler)
-            => global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(
-                global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapPut(endpoints, pattern, handler),
-                CachedEndpoint1.CreateFilter);
+        {
+            var builder = global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapPut(endpoints, pattern, handler);
+
+            // First of the endpoint's filters: it invalidates only when the outcome of the app's filters and
+            // the handler is a success.
+            builder.Add(static endpoint => endpoint.FilterFactories.Insert(0, CachedEndpoint1.CreateFilter));
+            return builder;
+        }
 
         // [Cache("user_{userId}_posts", ResourceIdName = "page")]
         // on MapGet("/users/{userId}/posts") at File0.cs(26,13)
         [global::System.Runtime.CompilerServices.InterceptsLocation(1, "(scrubbed)")]
         public static global::Microsoft.AspNetCore.Builder.RouteHandlerBuilder MapGet2(this global::Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints, string pattern, global::System.Delegate handler)
         {
-            var builder = global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(
-                global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(endpoints, pattern, handler),
-                CachedEndpoint2.CreateFilter);
+            var builder = global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(endpoints, pattern, handler);
+
+            // First of the endpoint's filters, as Output Caching runs before all of them: the app's filters, on
+            // the endpoint or its groups, run on misses; a hit is answered without them.
+            builder.Add(static endpoint => endpoint.FilterFactories.Insert(0, CachedEndpoint2.CreateFilter));
             builder.Finally(CachedEndpoint2.AddHitPath);
             return builder;
         }
@@ -55,9 +64,14 @@ namespace Caching.Generated
         // on MapDelete("/posts/{id}") at File0.cs(29,13)
         [global::System.Runtime.CompilerServices.InterceptsLocation(1, "(scrubbed)")]
         public static global::Microsoft.AspNetCore.Builder.RouteHandlerBuilder MapDelete3(this global::Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints, string pattern, global::System.Delegate handler)
-            => global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(
-                global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapDelete(endpoints, pattern, handler),
-                CachedEndpoint3.CreateFilter);
+        {
+            var builder = global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapDelete(endpoints, pattern, handler);
+
+            // First of the endpoint's filters: it invalidates only when the outcome of the app's filters and
+            // the handler is a success.
+            builder.Add(static endpoint => endpoint.FilterFactories.Insert(0, CachedEndpoint3.CreateFilter));
+            return builder;
+        }
     }
 
     /// <summary>

@@ -23,26 +23,38 @@ namespace Caching.Generated
         // on MapGet("/products/{id}") at File0.cs(17,14)
         [global::System.Runtime.CompilerServices.InterceptsLocation(1, "(scrubbed)")]
         public static global::Microsoft.AspNetCore.Builder.RouteHandlerBuilder MapGet0(this global::Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints, string pattern, global::System.Delegate handler)
-            => global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(
-                global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(endpoints, pattern, handler),
-                CachedEndpoint0.CreateFilter);
+        {
+            var builder = global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(endpoints, pattern, handler);
+
+            // First of the endpoint's filters, as Output Caching runs before all of them: the app's filters, on
+            // the endpoint or its groups, run on misses; a hit is answered without them.
+            builder.Add(static endpoint => endpoint.FilterFactories.Insert(0, CachedEndpoint0.CreateFilter));
+            return builder;
+        }
 
         // [Cache("product_{shopId}_{product.Name}", Tags = ["products"], Namespace = "shop:{shopId}", WriteThrough = true)]
         // on MapPut("/products/{id}") at File0.cs(19,14)
         [global::System.Runtime.CompilerServices.InterceptsLocation(1, "(scrubbed)")]
         public static global::Microsoft.AspNetCore.Builder.RouteHandlerBuilder MapPut1(this global::Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints, string pattern, global::System.Delegate handler)
-            => global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(
-                global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapPut(endpoints, pattern, handler),
-                CachedEndpoint1.CreateFilter);
+        {
+            var builder = global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapPut(endpoints, pattern, handler);
+
+            // First of the endpoint's filters: it invalidates only when the outcome of the app's filters and
+            // the handler is a success.
+            builder.Add(static endpoint => endpoint.FilterFactories.Insert(0, CachedEndpoint1.CreateFilter));
+            return builder;
+        }
 
         // [Cache("ping", InvalidateNamespaces = ["shop:{id}"])]
         // on MapMethods("/ping/{id}") at File0.cs(21,13)
         [global::System.Runtime.CompilerServices.InterceptsLocation(1, "(scrubbed)")]
         public static global::Microsoft.AspNetCore.Builder.RouteHandlerBuilder MapMethods2(this global::Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints, string pattern, global::System.Collections.Generic.IEnumerable<string> httpMethods, global::System.Delegate handler)
         {
-            var builder = global::Microsoft.AspNetCore.Http.EndpointFilterExtensions.AddEndpointFilterFactory(
-                global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapMethods(endpoints, pattern, httpMethods, handler),
-                CachedEndpoint2.CreateFilter);
+            var builder = global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapMethods(endpoints, pattern, httpMethods, handler);
+
+            // First of the endpoint's filters: a read hit is answered without the app's filters; a write
+            // invalidates only when the outcome of the app's filters and the handler is a success.
+            builder.Add(static endpoint => endpoint.FilterFactories.Insert(0, CachedEndpoint2.CreateFilter));
             builder.Finally(CachedEndpoint2.AddHitPath);
             return builder;
         }

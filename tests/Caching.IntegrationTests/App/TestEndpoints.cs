@@ -146,15 +146,20 @@ public static class TestEndpoints
             return new Report(id, 1);
         });
 
-        // An endpoint with a filter of the app's own gets no hit path: its hits are answered by the caching
-        // filter, after binding (filters added after [Cache] run inside the caching filter, on misses).
-        app.MapGet("/guarded/{id}", [Cache("guarded")] (int id, ScopedProbe probe, BlogStore db) =>
+        // Filters of the app's own, on the endpoint and on its group: the caching filter comes first (as Output
+        // Caching runs before them), in both modes, so they run on misses and a hit is answered without them.
+        Microsoft.AspNetCore.Routing.RouteGroupBuilder guardedGroup = app.MapGroup("/guarded").AddEndpointFilter(async (context, next) =>
+        {
+            context.HttpContext.RequestServices.GetRequiredService<BlogStore>().Count("GroupFilter");
+            return await next(context);
+        });
+        guardedGroup.MapGet("/{id}", [Cache("guarded")] (int id, ScopedProbe probe, BlogStore db) =>
         {
             db.Count("Guarded");
             return new Report(id, 2);
         }).AddEndpointFilter(async (context, next) =>
         {
-            context.HttpContext.RequestServices.GetRequiredService<BlogStore>().Count("GuardFilter");
+            context.HttpContext.RequestServices.GetRequiredService<BlogStore>().Count("EndpointFilter");
             return await next(context);
         });
 
