@@ -146,7 +146,7 @@ public sealed class CacheEngine
                 return new CacheLookup(value.AsMemory(), null, null);
             }
 
-            return takeLease ? await LeaseAsync(key, entry, cancellationToken).ConfigureAwait(false) : new CacheLookup(null, null, null, leasedByOther: _options.UseLeases);
+            return takeLease ? await LeaseAsync(key, entry, cancellationToken).ConfigureAwait(false) : new CacheLookup(null, null, null, leasedByOther: _options.UseLeases, absent: true);
         }
 
         ValidateName(namespaceName, "namespace", nameof(namespaceName));

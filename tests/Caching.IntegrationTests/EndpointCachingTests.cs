@@ -14,7 +14,9 @@ public abstract class EndpointCachingTests : IAsyncLifetime
 
     protected abstract StoreKind Store { get; }
 
-    private HttpClient Client => _host.Client;
+    protected HttpClient Client => _host.Client;
+
+    protected TestAppHost Host => _host;
 
     public async Task InitializeAsync() => _host = await TestAppHost.StartAsync(Store, SharedRedis);
 
@@ -404,6 +406,30 @@ public sealed class EmbeddedStoreEndpointTests : EndpointCachingTests
 public sealed class RedisStoreEndpointTests : EndpointCachingTests
 {
     protected override StoreKind Store => StoreKind.Redis;
+
+    [Fact]
+    public async Task A_hit_is_one_read_and_a_miss_after_the_hit_paths_read_reads_once_more_to_take_the_lease()
+    {
+        StackExchange.Redis.IServer server = ((RedisServer)Host.Redis!).Server;
+        await Client.GetAsync("/posts/5"); // connects (the client's own handshake reads a key too)
+        await server.ConfigResetStatisticsAsync();
+
+        Assert.Equal("MISS", (await Client.GetAsync("/posts/6")).Headers.GetValues("X-Cache").Single());
+        long afterMiss = await GetCallsAsync(server);
+        Assert.Equal("HIT", (await Client.GetAsync("/posts/6")).Headers.GetValues("X-Cache").Single());
+        long afterHit = await GetCallsAsync(server);
+
+        // The hit path's read, the filter's read before it takes the lease (not a third), and the read inside the
+        // compare-and-set script that stores the value (Redis counts commands run by scripts too).
+        Assert.Equal(3, afterMiss);
+        Assert.Equal(1, afterHit - afterMiss);
+    }
+
+    private static async Task<long> GetCallsAsync(StackExchange.Redis.IServer server)
+    {
+        string? stat = (await server.InfoAsync("commandstats")).SelectMany(g => g).FirstOrDefault(p => p.Key == "cmdstat_get").Value;
+        return stat is null ? 0 : long.Parse(stat.Split(',')[0]["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
 }
 
 public sealed class RedisClusterEndpointTests(RedisClusterFixture cluster) : EndpointCachingTests, IClassFixture<RedisClusterFixture>

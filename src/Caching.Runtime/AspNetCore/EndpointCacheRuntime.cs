@@ -27,6 +27,9 @@ public sealed class EndpointCacheRuntime
 {
     private const string CacheStatusHeader = "X-Cache";
 
+    // HttpContext.Items key: the hit path read this endpoint's key and found nothing (the value is the endpoint).
+    private static readonly object PeekedMissItem = new();
+
     private readonly CacheEngine _engine;
     private readonly ILogger _logger;
     private readonly bool _addStatusHeader;
@@ -92,7 +95,8 @@ public sealed class EndpointCacheRuntime
             return await next(context).ConfigureAwait(false);
         }
 
-        MissPlan plan = await PlanAsync(key, namespaceName, tags, endpoint, http.RequestAborted).ConfigureAwait(false);
+        bool peekedMiss = http.Items.TryGetValue(PeekedMissItem, out object? peeked) && ReferenceEquals(peeked, endpoint) && namespaceName is null && tags is null;
+        MissPlan plan = await PlanAsync(key, namespaceName, tags, endpoint, http.RequestAborted, peekedMiss).ConfigureAwait(false);
         if (plan.Served is { } stored)
         {
             SetStatusHeader(http, hit: true);
@@ -276,38 +280,50 @@ public sealed class EndpointCacheRuntime
             return inner(http);
         }
 
-        ValueTask<ReadOnlyMemory<byte>?> peek = PeekAsync(key, endpoint, http.RequestAborted);
+        ValueTask<(ReadOnlyMemory<byte>? Value, bool Missed)> peek = PeekAsync(key, endpoint, http.RequestAborted);
         if (peek.IsCompletedSuccessfully)
         {
-            return peek.Result is { } body ? WriteHitAsync(http, endpoint, body) : inner(http);
+            return peek.Result.Value is { } body ? WriteHitAsync(http, endpoint, body) : Miss(http, inner, endpoint, peek.Result.Missed);
         }
 
         return AwaitPeekAsync(peek, http, inner, endpoint);
     }
 
-    private async Task AwaitPeekAsync(ValueTask<ReadOnlyMemory<byte>?> peek, HttpContext http, RequestDelegate inner, CachedEndpointInfo endpoint)
+    private async Task AwaitPeekAsync(ValueTask<(ReadOnlyMemory<byte>? Value, bool Missed)> peek, HttpContext http, RequestDelegate inner, CachedEndpointInfo endpoint)
     {
-        if (await peek.ConfigureAwait(false) is { } body)
+        (ReadOnlyMemory<byte>? value, bool missed) = await peek.ConfigureAwait(false);
+        if (value is { } body)
         {
             await WriteHitAsync(http, endpoint, body).ConfigureAwait(false);
         }
         else
         {
-            await inner(http).ConfigureAwait(false);
+            await Miss(http, inner, endpoint, missed).ConfigureAwait(false);
         }
     }
 
-    // A look that takes no lease and counts no miss: a miss is looked up (and counted) again by the filter.
-    private async ValueTask<ReadOnlyMemory<byte>?> PeekAsync(string key, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
+    // The usual path; after a plain miss (not a lease, not a failure) the filter need not read the key again.
+    private static Task Miss(HttpContext http, RequestDelegate inner, CachedEndpointInfo endpoint, bool missed)
+    {
+        if (missed)
+        {
+            http.Items[PeekedMissItem] = endpoint;
+        }
+
+        return inner(http);
+    }
+
+    // A look that takes no lease and counts no miss: a miss is counted by the filter, which then loads the key.
+    private async ValueTask<(ReadOnlyMemory<byte>? Value, bool Missed)> PeekAsync(string key, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
     {
         try
         {
             CacheLookup lookup = await _engine.GetAsync(key, endpoint.ReadOptions, takeLease: false, countMiss: false, cancellationToken).ConfigureAwait(false);
-            return lookup.Value;
+            return (lookup.Value, lookup.IsAbsent);
         }
         catch (Exception ex) when (IsStoreFailure(ex))
         {
-            return null; // the filter's lookup reports it
+            return (null, false); // the filter's lookup reports it
         }
     }
 
@@ -496,10 +512,14 @@ public sealed class EndpointCacheRuntime
     // handler, storing the value only with a lookup that allows it (the in-process leader holding the key's lease).
     private readonly record struct MissPlan(ReadOnlyMemory<byte>? Served, CacheLookup? Lookup, TaskCompletionSource<byte[]?>? Lead);
 
-    private async ValueTask<MissPlan> PlanAsync(string key, string? namespaceName, string[]? tags, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
+    private async ValueTask<MissPlan> PlanAsync(string key, string? namespaceName, string[]? tags, CachedEndpointInfo endpoint, CancellationToken cancellationToken, bool peekedMiss = false)
     {
-        // Hits cost one read and nothing else; without in-process coalescing that read also takes the lease.
-        CacheLookup? lookup = await TryLookupAsync(key, namespaceName, tags, endpoint, takeLease: _coalescer is null, countMiss: _coalescer is null, cancellationToken).ConfigureAwait(false);
+        // Hits cost one read and nothing else; without in-process coalescing that read also takes the lease. When
+        // the hit path has just read the key and missed, that first read is not repeated: the leader reads again
+        // below anyway, taking the lease.
+        CacheLookup? lookup = peekedMiss && _coalescer is not null
+            ? new CacheLookup(null, null, null)
+            : await TryLookupAsync(key, namespaceName, tags, endpoint, takeLease: _coalescer is null, countMiss: _coalescer is null, cancellationToken).ConfigureAwait(false);
         if (lookup is { Value: { } hit })
         {
             return new MissPlan(hit, null, null);
