@@ -1,3 +1,5 @@
+using Microsoft.Data.Sqlite;
+
 namespace BlogApi.Data;
 
 // Categories.
@@ -20,5 +22,5 @@ public sealed partial class BlogDb
         QueryFirstAsync("""UPDATE "Categories" SET "Name" = $name WHERE "Id" = $categoryId RETURNING "Id", "Name", "Slug" """,
             ReadCategory, ct, ("$name", name), ("$categoryId", categoryId));
 
-    private static CategoryDto ReadCategory(Microsoft.Data.Sqlite.SqliteDataReader r) => new(r.GetInt32(0), r.GetString(1), r.GetString(2));
+    private static CategoryDto ReadCategory(SqliteDataReader r) => new(r.GetInt32(0), r.GetString(1), r.GetString(2));
 }
