@@ -1,7 +1,7 @@
+using BlogApi;
 using BlogApi.Data;
 using BlogApi.Endpoints;
 using BlogApi.Warming;
-using Microsoft.EntityFrameworkCore;
 
 // BlogApi: a blog on SQLite that shows every caching pattern of the guide with [Cache].
 // Runs on the embedded store with no server; --Caching:Redis=127.0.0.1:6379 runs it on Redis.
@@ -9,9 +9,14 @@ var builder = WebApplication.CreateBuilder(args);
 
 string connection = builder.Configuration.GetConnectionString("Blog")
     ?? $"Data Source={Path.Combine(builder.Environment.ContentRootPath, "blog.db")}";
-builder.Services.AddDbContext<BlogDb>(o => o.UseSqlite(connection));
+builder.Services.AddSingleton(new BlogDb(connection));
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, BlogJsonContext.Default));
 builder.Services.AddAttributeCaching(o => o.AddCacheStatusHeader = true);
+#if !BLOGAPI_AOT
+// MVC controllers are not supported under Native AOT, so the AOT publish (PublishAot=true defines BLOGAPI_AOT)
+// leaves Controllers/ and these two calls out; see BlogApi.csproj.
 builder.Services.AddControllers();
+#endif
 builder.Services.AddOpenApi();
 builder.Services.AddHealthChecks().AddCaching();
 builder.Services.AddSingleton(TimeProvider.System);
@@ -31,7 +36,9 @@ app.MapUsers();
 app.MapCategories();
 app.MapStats();
 app.MapAdmin();
+#if !BLOGAPI_AOT
 app.MapControllers();
+#endif
 
 app.Run();
 

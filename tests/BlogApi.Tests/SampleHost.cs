@@ -4,9 +4,16 @@ using Caching.Runtime.Tests.Infrastructure;
 
 namespace BlogApi.Tests;
 
-/// <summary>The sample, started from its build output on a free loopback port with a fresh database.</summary>
+/// <summary>
+/// The sample, started on a free loopback port with a fresh database: from its build output
+/// (<c>dotnet BlogApi.dll</c>), or, when the environment variable <see cref="ExecutableVariable"/> holds the
+/// absolute path of one, from that native executable (the Native AOT publish of scripts/aot-sample.sh).
+/// </summary>
 public sealed class SampleHost : IAsyncDisposable
 {
+    /// <summary>Names a native BlogApi executable to run instead of the build output.</summary>
+    public const string ExecutableVariable = "BLOGAPI_EXECUTABLE";
+
     private readonly Process _process;
     private readonly string _directory;
     private readonly StringBuilder _output = new();
@@ -22,6 +29,12 @@ public sealed class SampleHost : IAsyncDisposable
     public HttpClient Client { get; }
 
     public RedisServer? Redis { get; }
+
+    /// <summary>The native executable the tests were asked to run, or null for the build output.</summary>
+    public static string? NativeExecutable => Environment.GetEnvironmentVariable(ExecutableVariable) is { Length: > 0 } path ? path : null;
+
+    /// <summary>The file the sample's process runs: the native executable, or the dotnet host.</summary>
+    public string ProcessPath { get; private set; } = string.Empty;
 
     public string Output
     {
@@ -39,21 +52,13 @@ public sealed class SampleHost : IAsyncDisposable
         RedisServer? redis = useRedis ? await RedisServer.StartAsync() : null;
         string directory = Directory.CreateTempSubdirectory("blogapi-").FullName;
         int port = RedisServer.FreePort();
-        string dll = SampleAssembly();
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        info.ArgumentList.Add(dll);
+        ProcessStartInfo info = StartInfo();
         foreach (string argument in new[]
         {
             "--urls", $"http://127.0.0.1:{port}",
             "--ConnectionStrings:Blog", $"Data Source={Path.Combine(directory, "blog.db")}",
             "--Reports:SimulatedCostMilliseconds", "400",
             "--Logging:LogLevel:Default", "Information",
-            "--Logging:LogLevel:Microsoft.EntityFrameworkCore", "Warning",
         })
         {
             info.ArgumentList.Add(argument);
@@ -73,6 +78,7 @@ public sealed class SampleHost : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         await host.WaitUntilUpAsync();
+        host.ProcessPath = process.MainModule?.FileName ?? string.Empty;
         return host;
     }
 
@@ -137,6 +143,31 @@ public sealed class SampleHost : IAsyncDisposable
         }
 
         throw new TimeoutException("The sample did not start:\n" + Output);
+    }
+
+    // The content root is the working directory: the executable's or the assembly's folder, where appsettings.json is.
+    private static ProcessStartInfo StartInfo()
+    {
+        ProcessStartInfo info;
+        if (NativeExecutable is { } executable)
+        {
+            if (!Path.IsPathFullyQualified(executable) || !File.Exists(executable))
+            {
+                throw new FileNotFoundException($"{ExecutableVariable} must be the absolute path of the native BlogApi executable; it is '{executable}'");
+            }
+
+            info = new ProcessStartInfo(executable) { WorkingDirectory = Path.GetDirectoryName(executable)! };
+        }
+        else
+        {
+            string dll = SampleAssembly();
+            info = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(dll)! };
+            info.ArgumentList.Add(dll);
+        }
+
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        return info;
     }
 
     private static string SampleAssembly()

@@ -1,6 +1,6 @@
 namespace BlogApi.Data;
 
-// What the API returns (and so what the cache stores): plain records, never EF entities.
+// What the API returns and accepts (and so what the cache stores): plain records, serialized by BlogJsonContext.
 public sealed record PostDto(int Id, int AuthorId, int CategoryId, string Title, string Body, int Views, DateTime CreatedAt);
 
 public sealed record PostSummary(int Id, int AuthorId, int CategoryId, string Title, DateTime CreatedAt);
@@ -28,12 +28,3 @@ public sealed record UserUpdate(string Name);
 public sealed record CategoryUpdate(string Name);
 
 public sealed record NewComment(int AuthorId, string Text);
-
-public static class Mapping
-{
-    public static PostDto ToDto(this Post p) => new(p.Id, p.AuthorId, p.CategoryId, p.Title, p.Body, p.Views, p.CreatedAt);
-
-    public static PostSummary ToSummary(this Post p) => new(p.Id, p.AuthorId, p.CategoryId, p.Title, p.CreatedAt);
-
-    public static CategoryDto ToDto(this Category c) => new(c.Id, c.Name, c.Slug);
-}

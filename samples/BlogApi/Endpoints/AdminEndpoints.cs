@@ -20,16 +20,15 @@ public static class AdminEndpoints
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["posts"] = ["Send 1 to 1000 posts, each with a title."] });
             }
 
-            HashSet<int> categories = db.Categories.Select(c => c.Id).ToHashSet();
-            HashSet<int> users = db.Users.Select(u => u.Id).ToHashSet();
+            HashSet<int> categories = [.. await db.CategoryIdsAsync(ct)];
+            HashSet<int> users = [.. await db.UserIdsAsync(ct)];
             if (posts.Any(p => !categories.Contains(p.CategoryId) || !users.Contains(p.AuthorId)))
             {
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["posts"] = ["Every authorId and categoryId must exist."] });
             }
 
             DateTime now = time.GetUtcNow().UtcDateTime;
-            db.Posts.AddRange(posts.Select(p => new Post { AuthorId = p.AuthorId, CategoryId = p.CategoryId, Title = p.Title, Body = p.Body, CreatedAt = now }));
-            await db.SaveChangesAsync(ct);
+            await db.AddPostsAsync(posts, now, ct);
 
             // Invalidate: every list the new posts appear in.
             long invalidated = await cache.InvalidateKeysAsync(["recent_posts:global", "live_stats:global"], ct);
@@ -51,7 +50,7 @@ public static class AdminEndpoints
             invalidated += await cache.InvalidatePatternAsync("search_posts_*", ct);
 
             // ...and warm the hot ones again, so the next readers do not all miss at once.
-            int warmed = await warmer.WarmAfterImportAsync(db, touched, ct);
+            int warmed = await warmer.WarmAfterImportAsync(touched, ct);
             return TypedResults.Ok(new ImportResult(posts.Length, invalidated, warmed));
         }).WithTags("Admin");
     }

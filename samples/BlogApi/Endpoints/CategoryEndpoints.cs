@@ -1,7 +1,6 @@
 using BlogApi.Data;
 using Caching;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace BlogApi.Endpoints;
 
@@ -18,8 +17,8 @@ public static class CategoryEndpoints
 
         categories.MapGet("/{categoryId:int}", [Cache("category", ResourceIdName = "categoryId", Expiration = 86400, Tags = ["categories", "category:{categoryId}"])]
             async Task<Results<Ok<CategoryDto>, NotFound>> (int categoryId, BlogDb db, CancellationToken ct) =>
-                await db.Categories.AsNoTracking().FirstOrDefaultAsync(c => c.Id == categoryId, ct) is { } category
-                    ? TypedResults.Ok(category.ToDto())
+                await db.FindCategoryAsync(categoryId, ct) is { } category
+                    ? TypedResults.Ok(category)
                     : TypedResults.NotFound());
 
         // Renaming a category invalidates everything filed under its tag (the category, its post list) and the list.
@@ -31,18 +30,12 @@ public static class CategoryEndpoints
                     return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["A name is required."] });
                 }
 
-                Category? category = await db.Categories.FirstOrDefaultAsync(c => c.Id == categoryId, ct);
-                if (category is null)
-                {
-                    return TypedResults.NotFound();
-                }
-
-                category.Name = update.Name;
-                await db.SaveChangesAsync(ct);
-                return TypedResults.Ok(category.ToDto());
+                return await db.RenameCategoryAsync(categoryId, update.Name, ct) is { } category
+                    ? TypedResults.Ok(category)
+                    : TypedResults.NotFound();
             });
     }
 
-    public static Task<CategoryDto[]> AllAsync(BlogDb db, CancellationToken ct) =>
-        db.Categories.AsNoTracking().OrderBy(c => c.Id).Select(c => new CategoryDto(c.Id, c.Name, c.Slug)).ToArrayAsync(ct);
+    // Shared with the warmer.
+    public static Task<CategoryDto[]> AllAsync(BlogDb db, CancellationToken ct) => db.CategoriesAsync(ct);
 }

@@ -1,7 +1,6 @@
 using BlogApi.Data;
 using Caching;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace BlogApi.Endpoints;
 
@@ -19,8 +18,8 @@ public static class PostEndpoints
         // TTL chosen by data: a post lives 30 minutes in the cache, under post:{id}.
         posts.MapGet("/{id:int}", [Cache("post", Expiration = 1800)]
             async Task<Results<Ok<PostDto>, NotFound>> (int id, BlogDb db, CancellationToken ct) =>
-                await db.Posts.AsNoTracking().FirstOrDefaultAsync(p => p.Id == id, ct) is { } post
-                    ? TypedResults.Ok(post.ToDto())
+                await db.FindPostAsync(id, ct) is { } post
+                    ? TypedResults.Ok(post)
                     : TypedResults.NotFound());
 
         // The global recent-posts list: one key, recent_posts:global.
@@ -29,7 +28,7 @@ public static class PostEndpoints
 
         // Uncached: the most viewed posts (the warmer caches each of them at start-up).
         posts.MapGet("/popular", async (BlogDb db, CancellationToken ct, int take = 20) =>
-            await db.Posts.AsNoTracking().OrderByDescending(p => p.Views).ThenBy(p => p.Id).Take(Math.Clamp(take, 1, 100)).Select(p => p.Id).ToArrayAsync(ct));
+            await db.PopularPostIdsAsync(Math.Clamp(take, 1, 100), ct));
 
         // Search results, one key per query and page: search_posts_{q}:{page}. Any post write invalidates them all.
         app.MapGet("/search", [Cache("search_posts_{q}", ResourceIdName = "page", Expiration = 300)]
@@ -40,12 +39,7 @@ public static class PostEndpoints
                     return TypedResults.BadRequest("q must not be empty and page starts at 1");
                 }
 
-                PostSummary[] found = await db.Posts.AsNoTracking()
-                    .Where(p => p.Title.Contains(q))
-                    .OrderBy(p => p.Id)
-                    .Skip((page - 1) * PageSize).Take(PageSize)
-                    .Select(p => new PostSummary(p.Id, p.AuthorId, p.CategoryId, p.Title, p.CreatedAt))
-                    .ToArrayAsync(ct);
+                PostSummary[] found = await db.SearchPostsAsync(q, (page - 1) * PageSize, PageSize, ct);
                 return TypedResults.Ok(found);
             }).WithTags("Posts");
 
@@ -61,7 +55,7 @@ public static class PostEndpoints
                     return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["title"] = ["A title is required."] });
                 }
 
-                Post? post = await db.Posts.FirstOrDefaultAsync(p => p.Id == id, ct);
+                PostDto? post = await db.FindPostAsync(id, ct);
                 if (post is null)
                 {
                     return TypedResults.NotFound();
@@ -72,10 +66,8 @@ public static class PostEndpoints
                     return TypedResults.Conflict("authorId and categoryId must be the post's; move a post with POST /posts/{id}/move");
                 }
 
-                post.Title = update.Title;
-                post.Body = update.Body;
-                await db.SaveChangesAsync(ct);
-                return TypedResults.Ok(post.ToDto());
+                await db.UpdatePostAsync(id, update.Title, update.Body, ct);
+                return TypedResults.Ok(post with { Title = update.Title, Body = update.Body });
             });
 
         // Moving a post changes two category lists (both keys are named) and its author's lists, which show the category.
@@ -84,8 +76,8 @@ public static class PostEndpoints
             PatternToInvalidateExtra = ["user_{move.AuthorId}_posts:*", "search_posts_*"])]
             async Task<Results<Ok<PostDto>, NotFound, Conflict<string>>> (int id, PostMove move, BlogDb db, CancellationToken ct) =>
             {
-                Post? post = await db.Posts.FirstOrDefaultAsync(p => p.Id == id, ct);
-                if (post is null || !await db.Categories.AnyAsync(c => c.Id == move.To, ct))
+                PostDto? post = await db.FindPostAsync(id, ct);
+                if (post is null || !await db.CategoryExistsAsync(move.To, ct))
                 {
                     return TypedResults.NotFound();
                 }
@@ -95,34 +87,31 @@ public static class PostEndpoints
                     return TypedResults.Conflict("authorId and from must be the post's");
                 }
 
-                post.CategoryId = move.To;
-                await db.SaveChangesAsync(ct);
-                return TypedResults.Ok(post.ToDto());
+                await db.MovePostAsync(id, move.To, ct);
+                return TypedResults.Ok(post with { CategoryId = move.To });
             });
 
         // An author's latest posts: user_posts:{userId}.
         app.MapGet("/users/{userId:int}/posts", [Cache("user_posts", ResourceIdName = "userId", Expiration = 600)]
             async (int userId, BlogDb db, CancellationToken ct) =>
-                await db.Posts.AsNoTracking().Where(p => p.AuthorId == userId).OrderByDescending(p => p.CreatedAt).Take(PageSize)
-                    .Select(p => new PostSummary(p.Id, p.AuthorId, p.CategoryId, p.Title, p.CreatedAt)).ToArrayAsync(ct))
+                await db.LatestPostsByAuthorAsync(userId, PageSize, ct))
             .WithTags("Posts");
 
         // An author's posts page by page: user_{userId}_posts:{page}, invalidated together by a pattern.
         app.MapGet("/users/{userId:int}/posts/pages/{page:int}", [Cache("user_{userId}_posts", ResourceIdName = "page", Expiration = 600)]
             async (int userId, int page, BlogDb db, CancellationToken ct) =>
-                await db.Posts.AsNoTracking().Where(p => p.AuthorId == userId).OrderBy(p => p.Id).Skip(Math.Max(page - 1, 0) * AuthorPageSize).Take(AuthorPageSize)
-                    .Select(p => new PostSummary(p.Id, p.AuthorId, p.CategoryId, p.Title, p.CreatedAt)).ToArrayAsync(ct))
+                await db.PostsByAuthorAsync(userId, Math.Max(page - 1, 0) * AuthorPageSize, AuthorPageSize, ct))
             .WithTags("Posts");
 
         // A category's latest posts: category_posts:{categoryId}, also filed under the tag category:{categoryId}.
         app.MapGet("/categories/{categoryId:int}/posts", [Cache("category_posts", ResourceIdName = "categoryId", Expiration = 600, Tags = ["category:{categoryId}"])]
             async (int categoryId, BlogDb db, CancellationToken ct) =>
-                await db.Posts.AsNoTracking().Where(p => p.CategoryId == categoryId).OrderByDescending(p => p.CreatedAt).Take(20)
-                    .Select(p => new PostSummary(p.Id, p.AuthorId, p.CategoryId, p.Title, p.CreatedAt)).ToArrayAsync(ct))
+                await CategoryPostsAsync(db, categoryId, ct))
             .WithTags("Categories");
     }
 
-    public static Task<PostSummary[]> RecentAsync(BlogDb db, CancellationToken ct) =>
-        db.Posts.AsNoTracking().OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id).Take(20)
-            .Select(p => new PostSummary(p.Id, p.AuthorId, p.CategoryId, p.Title, p.CreatedAt)).ToArrayAsync(ct);
+    // Shared with the warmer, so warmed entries hold exactly what the endpoints return.
+    public static Task<PostSummary[]> RecentAsync(BlogDb db, CancellationToken ct) => db.RecentPostsAsync(20, ct);
+
+    public static Task<PostSummary[]> CategoryPostsAsync(BlogDb db, int categoryId, CancellationToken ct) => db.LatestPostsInCategoryAsync(categoryId, 20, ct);
 }

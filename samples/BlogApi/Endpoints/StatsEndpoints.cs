@@ -1,7 +1,6 @@
 using BlogApi.Data;
 using Caching;
 using Caching.Diagnostics;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace BlogApi.Endpoints;
@@ -13,12 +12,11 @@ public static class StatsEndpoints
     {
         // Live data: one minute.
         app.MapGet("/stats/live", [Cache("live_stats", ResourceId = "global", Expiration = 60)]
-            async (BlogDb db, TimeProvider time, CancellationToken ct) => new LiveStats(
-                await db.Users.CountAsync(ct),
-                await db.Posts.CountAsync(ct),
-                await db.Comments.CountAsync(ct),
-                await db.Posts.SumAsync(p => (long)p.Views, ct),
-                time.GetUtcNow().UtcDateTime))
+            async (BlogDb db, TimeProvider time, CancellationToken ct) =>
+            {
+                (int users, int posts, int comments, long views) = await db.CountsAsync(ct);
+                return new LiveStats(users, posts, comments, views, time.GetUtcNow().UtcDateTime);
+            })
             .WithTags("Stats");
 
         // An expensive report. When it expires under load, concurrent misses run it once (single flight);
@@ -26,19 +24,7 @@ public static class StatsEndpoints
         app.MapGet("/reports/top-authors", [Cache("top_authors", ResourceIdName = "top", Expiration = 120)]
             async (BlogDb db, IOptions<ReportOptions> options, CancellationToken ct, int top = 10) =>
             {
-                var rows = await db.Users.AsNoTracking()
-                    .Select(u => new
-                    {
-                        u.Id,
-                        u.Name,
-                        Posts = u.Posts.Count,
-                        Views = u.Posts.Sum(p => (long)p.Views),
-                        Comments = db.Comments.Count(c => c.Post!.AuthorId == u.Id),
-                    })
-                    .OrderByDescending(r => r.Views).ThenBy(r => r.Id)
-                    .Take(Math.Clamp(top, 1, 50))
-                    .ToArrayAsync(ct);
-                AuthorRank[] ranks = rows.Select(r => new AuthorRank(r.Id, r.Name, r.Posts, r.Views, r.Comments)).ToArray();
+                AuthorRank[] ranks = await db.TopAuthorsAsync(Math.Clamp(top, 1, 50), ct);
 
                 // Stands in for the seconds a real report over a large table takes.
                 await Task.Delay(options.Value.SimulatedCostMilliseconds, ct);

@@ -3,7 +3,6 @@ using BlogApi.Data;
 using BlogApi.Endpoints;
 using Caching;
 using Caching.Keys;
-using Microsoft.EntityFrameworkCore;
 
 namespace BlogApi.Warming;
 
@@ -11,7 +10,7 @@ namespace BlogApi.Warming;
 /// Loads data into the cache ahead of requests, under exactly the keys, tags and lifetimes the [Cache]
 /// endpoints use, so the first request is a hit.
 /// </summary>
-public sealed partial class CacheWarmer(ICache cache, IServiceScopeFactory scopes, ILogger<CacheWarmer> logger)
+public sealed partial class CacheWarmer(ICache cache, BlogDb db, ILogger<CacheWarmer> logger)
 {
     public const int PopularPosts = 20;
 
@@ -19,24 +18,21 @@ public sealed partial class CacheWarmer(ICache cache, IServiceScopeFactory scope
     public async Task<int> WarmAtStartupAsync(CancellationToken ct)
     {
         long started = Stopwatch.GetTimestamp();
-        await using AsyncServiceScope scope = scopes.CreateAsyncScope();
-        BlogDb db = scope.ServiceProvider.GetRequiredService<BlogDb>();
-        int reference = await WarmCategoriesAsync(db, ct);
-        int popular = await WarmPopularPostsAsync(db, ct);
+        int reference = await WarmCategoriesAsync(ct);
+        int popular = await WarmPopularPostsAsync(ct);
         LogWarmed(logger, "start-up", reference + popular, reference, popular, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return reference + popular;
     }
 
     /// <summary>After a bulk change: the recent-posts list and the given categories' post lists.</summary>
-    public async Task<int> WarmAfterImportAsync(BlogDb db, IReadOnlyCollection<int> categoryIds, CancellationToken ct)
+    public async Task<int> WarmAfterImportAsync(IReadOnlyCollection<int> categoryIds, CancellationToken ct)
     {
         long started = Stopwatch.GetTimestamp();
         await cache.SetAsync(CacheKey.Create("recent_posts", "global"), await PostEndpoints.RecentAsync(db, ct),
             new CacheEntryOptions { Expiration = TimeSpan.FromSeconds(300), KeyPrefix = "recent_posts" }, ct);
         foreach (int categoryId in categoryIds)
         {
-            PostSummary[] posts = await db.Posts.AsNoTracking().Where(p => p.CategoryId == categoryId).OrderByDescending(p => p.CreatedAt).Take(20)
-                .Select(p => new PostSummary(p.Id, p.AuthorId, p.CategoryId, p.Title, p.CreatedAt)).ToArrayAsync(ct);
+            PostSummary[] posts = await PostEndpoints.CategoryPostsAsync(db, categoryId, ct);
             await cache.SetAsync(CacheKey.Create("category_posts", categoryId), posts,
                 new CacheEntryOptions { Expiration = TimeSpan.FromSeconds(600), Tags = [CacheKey.Format($"category:{categoryId}")], KeyPrefix = "category_posts" }, ct);
         }
@@ -46,7 +42,7 @@ public sealed partial class CacheWarmer(ICache cache, IServiceScopeFactory scope
         return warmed;
     }
 
-    private async Task<int> WarmCategoriesAsync(BlogDb db, CancellationToken ct)
+    private async Task<int> WarmCategoriesAsync(CancellationToken ct)
     {
         CategoryDto[] categories = await CategoryEndpoints.AllAsync(db, ct);
         var day = TimeSpan.FromSeconds(86400);
@@ -60,12 +56,12 @@ public sealed partial class CacheWarmer(ICache cache, IServiceScopeFactory scope
         return categories.Length + 1;
     }
 
-    private async Task<int> WarmPopularPostsAsync(BlogDb db, CancellationToken ct)
+    private async Task<int> WarmPopularPostsAsync(CancellationToken ct)
     {
-        Post[] posts = await db.Posts.AsNoTracking().OrderByDescending(p => p.Views).ThenBy(p => p.Id).Take(PopularPosts).ToArrayAsync(ct);
-        foreach (Post post in posts)
+        PostDto[] posts = await db.PopularPostsAsync(PopularPosts, ct);
+        foreach (PostDto post in posts)
         {
-            await cache.SetAsync(CacheKey.Create("post", post.Id), post.ToDto(),
+            await cache.SetAsync(CacheKey.Create("post", post.Id), post,
                 new CacheEntryOptions { Expiration = TimeSpan.FromSeconds(1800), KeyPrefix = "post" }, ct);
         }
 
@@ -77,18 +73,14 @@ public sealed partial class CacheWarmer(ICache cache, IServiceScopeFactory scope
 }
 
 /// <summary>
-/// Migrates and seeds the database, then warms the cache, before the server starts listening
+/// Creates and seeds the database, then warms the cache, before the server starts listening
 /// (<see cref="IHostedLifecycleService.StartingAsync"/> runs before any hosted service starts).
 /// </summary>
-public sealed class StartupWarmer(IServiceScopeFactory scopes, CacheWarmer warmer, ILogger<StartupWarmer> logger) : IHostedLifecycleService
+public sealed class StartupWarmer(BlogDb db, CacheWarmer warmer, ILogger<StartupWarmer> logger) : IHostedLifecycleService
 {
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
-        await using (AsyncServiceScope scope = scopes.CreateAsyncScope())
-        {
-            await Seeder.MigrateAndSeedAsync(scope.ServiceProvider.GetRequiredService<BlogDb>(), logger, cancellationToken);
-        }
-
+        await Seeder.CreateAndSeedAsync(db, logger, cancellationToken);
         await warmer.WarmAtStartupAsync(cancellationToken);
     }
 
