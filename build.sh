@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's one entry point for developers and CI.
-#   ./build.sh test     install what the tests need (redis-server), build, run every test
+#   ./build.sh test     install what the tests need (redis-server, clang, zlib), build, run every test, then
+#                       publish the sample with Native AOT and run its end-to-end tests on the native binary
 #   ./build.sh sample   run samples/BlogApi on the embedded store
 #   ./build.sh pack     make the Caching.Runtime package in artifacts/packages
 #   ./build.sh bench    invalidation benchmarks (1,000,000 keys, one node and a cluster) -> docs/benchmarks/
@@ -58,6 +59,11 @@ run_tests() {
   dotnet build Caching.sln -c Release
   local status=0
   dotnet test Caching.sln -c Release --no-build --results-directory "$results" --logger "trx" --logger "console;verbosity=normal" "$@" || status=$?
+  # The sample published with Native AOT (zero warnings), its start-up time, and its end-to-end tests run
+  # against the native executable.
+  if [ $# -eq 0 ]; then
+    TEST_RESULTS_DIR="$results" bash scripts/aot-sample.sh || status=$?
+  fi
   summarize "$results"
   return $status
 }

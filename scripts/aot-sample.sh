@@ -34,13 +34,12 @@ echo "aot-sample: building tests/BlogApi.Tests and the sample (Release)"
 dotnet build tests/BlogApi.Tests -c Release -v:q -nologo >/dev/null || { dotnet build tests/BlogApi.Tests -c Release -v:q -nologo; exit 1; }
 
 # A clean native compile every time, so that every trim and AOT warning is reported again (an incremental publish
-# that skips the compiler would report none). -p:BlogApiNativeAot=true sets PublishAot in the sample's project
-# only; -p:PublishAot=true would also reach its netstandard2.0 references and fail (see BlogApi.csproj).
+# that skips the compiler would report none).
 rm -rf "$out" samples/BlogApi/obj/Release/net10.0/linux-x64 samples/BlogApi/bin/Release/net10.0/linux-x64
 mkdir -p artifacts
-echo "aot-sample: dotnet publish samples/BlogApi -c Release -r linux-x64 -p:BlogApiNativeAot=true -o $out"
+echo "aot-sample: dotnet publish samples/BlogApi -c Release -r linux-x64 -p:PublishAot=true -o $out"
 started=$(date +%s%N)
-if ! dotnet publish samples/BlogApi -c Release -r linux-x64 -p:BlogApiNativeAot=true -o "$out" >"$publish_log" 2>&1; then
+if ! dotnet publish samples/BlogApi -c Release -r linux-x64 -p:PublishAot=true -o "$out" >"$publish_log" 2>&1; then
   tail -n 40 "$publish_log"
   echo "aot-sample: publish failed (log: $publish_log)" >&2
   exit 1
@@ -129,5 +128,10 @@ measure "dotnet BlogApi.dll" "$PWD/samples/BlogApi/bin/Release/net10.0" dotnet "
 
 echo
 echo "aot-sample: BLOGAPI_EXECUTABLE=$binary dotnet test tests/BlogApi.Tests -c Release --no-build --filter \"Needs!=Mvc\""
-BLOGAPI_EXECUTABLE="$binary" dotnet test tests/BlogApi.Tests -c Release --no-build --filter "Needs!=Mvc"
+# TEST_RESULTS_DIR (set by ./build.sh test): also write a TRX file there, counted in the run's closing line.
+results=()
+if [ -n "${TEST_RESULTS_DIR:-}" ]; then
+  results=(--results-directory "$TEST_RESULTS_DIR" --logger "trx;LogFileName=blogapi-native-aot.trx")
+fi
+BLOGAPI_EXECUTABLE="$binary" dotnet test tests/BlogApi.Tests -c Release --no-build --filter "Needs!=Mvc" "${results[@]}"
 echo "aot-sample: done"

@@ -28,6 +28,9 @@ namespace Caching.Generator
             /// <summary>Whether the Request Delegate Generator is on.</summary>
             public const string Mode = nameof(Mode);
 
+            /// <summary>Whether the project is an application (not a class library).</summary>
+            public const string OutputKind = nameof(OutputKind);
+
             /// <summary>Whether the project calls UseAttributeCaching().</summary>
             public const string UseAttributeCachingCalls = nameof(UseAttributeCachingCalls);
 
@@ -60,9 +63,13 @@ namespace Caching.Generator
                 .Select(static (calls, _) => calls.Length > 0)
                 .WithTrackingName(Steps.UseAttributeCachingCalls);
 
+            IncrementalValueProvider<bool> isApplication = context.CompilationProvider
+                .Select(static (compilation, _) => compilation.Options.OutputKind != OutputKind.DynamicallyLinkedLibrary && compilation.Options.OutputKind != OutputKind.NetModule)
+                .WithTrackingName(Steps.OutputKind);
+
             IncrementalValueProvider<((ImmutableArray<ParseResult> Left, ImmutableArray<ParseResult> Right) Results, GenerationMode Mode)> all = mapCalls.Collect()
                 .Combine(attributed.Collect())
-                .Combine(requestDelegateGenerator.Combine(callsUseAttributeCaching).Select(static (m, _) => new GenerationMode(m.Left, m.Right)))
+                .Combine(requestDelegateGenerator.Combine(callsUseAttributeCaching).Combine(isApplication).Select(static (m, _) => new GenerationMode(m.Left.Left, m.Left.Right, m.Right)))
                 .WithTrackingName(Steps.All);
 
             context.RegisterSourceOutput(all, static (output, input) => Execute(output, input.Results.Left.AddRange(input.Results.Right), input.Mode));
@@ -155,16 +162,19 @@ namespace Caching.Generator
         // UseAttributeCaching(): both must hold.
         private static IEnumerable<Diagnostic> RegistrationProblems(ImmutableArray<EndpointModel> minimal, GenerationMode mode)
         {
-            if (!mode.CallsUseAttributeCaching)
+            if (!mode.CallsUseAttributeCaching && mode.IsApplication)
             {
                 yield return DiagnosticInfo.Create(DiagnosticDescriptors.UseAttributeCachingMissing, minimal[0].AttributeLocation).ToDiagnostic();
             }
 
-            foreach (IGrouping<SourceAnchor?, EndpointModel> line in minimal.GroupBy(e => e.Anchor).Where(g => g.Count() > 1))
+            // One handler mapped twice has one attribute: one registration serves both. Two attributes on one line
+            // cannot be told apart.
+            foreach (IGrouping<SourceAnchor?, EndpointModel> line in minimal.GroupBy(e => e.Anchor))
             {
-                foreach (EndpointModel endpoint in line.Skip(1))
+                EndpointModel first = line.First();
+                foreach (EndpointModel endpoint in line.Skip(1).Where(e => !e.AttributeLocation.Equals(first.AttributeLocation)))
                 {
-                    yield return DiagnosticInfo.Create(DiagnosticDescriptors.TwoAttributesOnOneLine, endpoint.AttributeLocation, line.First().Description).ToDiagnostic();
+                    yield return DiagnosticInfo.Create(DiagnosticDescriptors.TwoAttributesOnOneLine, endpoint.AttributeLocation, first.Description).ToDiagnostic();
                 }
             }
         }

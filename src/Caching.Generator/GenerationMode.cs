@@ -13,7 +13,11 @@ namespace Caching.Generator
     /// </summary>
     /// <param name="RequestDelegateGenerator">Whether the Request Delegate Generator is on.</param>
     /// <param name="CallsUseAttributeCaching">Whether the project calls <c>UseAttributeCaching()</c> anywhere.</param>
-    internal sealed record GenerationMode(bool RequestDelegateGenerator, bool CallsUseAttributeCaching)
+    /// <param name="IsApplication">
+    /// Whether the project is an application. A class library that maps endpoints leaves the call to the app that
+    /// uses it (a global PublishAot turns the Request Delegate Generator on in libraries too).
+    /// </param>
+    internal sealed record GenerationMode(bool RequestDelegateGenerator, bool CallsUseAttributeCaching, bool IsApplication)
     {
         public static bool IsRequestDelegateGeneratorOn(AnalyzerConfigOptions options)
             => options.TryGetValue("build_property.EnableRequestDelegateGenerator", out string? value)

@@ -209,9 +209,10 @@ public sealed class DiagnosticTests
         string statement = """app.MapGet("/p/{id}", [Cache("post")] (int id) => 1);""";
         string source = Prelude + statement + Epilogue;
 
-        (GeneratorRunResult withGenerator, _) = GeneratorHarness.Run(requestDelegateGenerator: true, source);
-        (GeneratorRunResult withCall, var withCallCompilation) = GeneratorHarness.Run(requestDelegateGenerator: true, Prelude + "app.UseAttributeCaching();\n" + statement + Epilogue);
-        (GeneratorRunResult intercepted, _) = GeneratorHarness.Run(requestDelegateGenerator: false, source);
+        (GeneratorRunResult withGenerator, _) = GeneratorHarness.Run(requestDelegateGenerator: true, OutputKind.ConsoleApplication, source);
+        (GeneratorRunResult withCall, var withCallCompilation) = GeneratorHarness.Run(requestDelegateGenerator: true, OutputKind.ConsoleApplication, Prelude + "app.UseAttributeCaching();\n" + statement + Epilogue);
+        (GeneratorRunResult intercepted, _) = GeneratorHarness.Run(requestDelegateGenerator: false, OutputKind.ConsoleApplication, source);
+        (GeneratorRunResult library, _) = GeneratorHarness.Run(requestDelegateGenerator: true, OutputKind.DynamicallyLinkedLibrary, source);
 
         Diagnostic diagnostic = Assert.Single(withGenerator.Diagnostics, d => d.Id == "CACHE018");
         Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
@@ -220,6 +221,7 @@ public sealed class DiagnosticTests
         Assert.Empty(withCall.Diagnostics);
         Assert.Empty(withCallCompilation);
         Assert.Empty(intercepted.Diagnostics);
+        Assert.Empty(library.Diagnostics); // a class library that maps endpoints leaves the call to the app
         Assert.Contains("InterceptsLocation", intercepted.GeneratedSources.Single().SourceText.ToString());
         Assert.DoesNotContain("InterceptsLocation", withCall.GeneratedSources.Single().SourceText.ToString());
     }
@@ -237,6 +239,50 @@ public sealed class DiagnosticTests
         Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
         Assert.Equal("Cache(\"b\")", source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
         Assert.Empty(intercepted.Diagnostics);
+    }
+
+    [Fact]
+    public void With_the_request_delegate_generator_on_one_handler_mapped_twice_is_registered_once_and_is_no_error()
+    {
+        string source = Prelude + """
+            app.UseAttributeCaching();
+            app.MapGet("/a/{id}", Get);
+            app.MapGet("/b/{id}", Get);
+            }
+
+            [Cache("post")]
+            private static int Get(int id) => id;
+            private static void Unused() {
+            """ + Epilogue;
+
+        (GeneratorRunResult run, var compilation) = GeneratorHarness.Run(requestDelegateGenerator: true, source);
+
+        Assert.Empty(run.Diagnostics);
+        Assert.Empty(compilation);
+        string generated = run.GeneratedSources.Single().SourceText.ToString();
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(generated, "MinimalApiCacheRegistry.Register\\("));
+    }
+
+    [Fact]
+    public void Every_key_type_the_hit_path_parses_compiles_in_both_modes()
+    {
+        string source = Prelude + """
+            app.UseAttributeCaching();
+            app.MapGet("/k/{a}/{b}/{c}/{d}/{e}/{f}", [Cache("k_{a}_{b}_{c}_{d}_{e}_{requestValue0}_{requestText0}", ResourceIdName = "f")]
+                (bool a, System.Guid b, long c, decimal d, double e, int? f, short requestValue0, string requestText0) => 1);
+            """ + Epilogue;
+
+        foreach (bool rdg in new[] { false, true })
+        {
+            (GeneratorRunResult run, var compilation) = GeneratorHarness.Run(rdg, source);
+
+            Assert.DoesNotContain(run.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+            Assert.DoesNotContain(compilation, d => d.Severity == DiagnosticSeverity.Error);
+            string generated = run.GeneratedSources.Single().SourceText.ToString();
+            Assert.Contains("bool.TryParse(requestText0_, out bool requestValue0_)", generated); // parameters named like the temporaries
+            Assert.Contains("global::System.Guid.TryParse(requestText1, global::System.Globalization.CultureInfo.InvariantCulture, out global::System.Guid requestValue1)", generated);
+            Assert.Contains("int? f = requestValue7;", generated);
+        }
     }
 
     [Fact]

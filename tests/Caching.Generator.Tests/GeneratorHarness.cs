@@ -13,13 +13,15 @@ public static partial class GeneratorHarness
     public static CSharpParseOptions ParseOptions { get; } = new CSharpParseOptions(LanguageVersion.Preview)
         .WithFeatures([new KeyValuePair<string, string>("InterceptorsNamespaces", "Caching.Generated")]);
 
-    public static CSharpCompilation Compile(params string[] sources)
+    public static CSharpCompilation Compile(params string[] sources) => Compile(OutputKind.DynamicallyLinkedLibrary, sources);
+
+    public static CSharpCompilation Compile(OutputKind outputKind, params string[] sources)
     {
         return CSharpCompilation.Create(
             "TestApp",
             sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"/src/File{i}.cs")),
             References,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+            new CSharpCompilationOptions(outputKind, nullableContextOptions: NullableContextOptions.Enable));
     }
 
     /// <summary>A driver for the generator; <paramref name="requestDelegateGenerator"/> sets EnableRequestDelegateGenerator.</summary>
@@ -34,8 +36,17 @@ public static partial class GeneratorHarness
 
     /// <summary>Runs the generator with or without the Request Delegate Generator's property set.</summary>
     public static (GeneratorRunResult Run, ImmutableArray<Diagnostic> CompilationDiagnostics) Run(bool requestDelegateGenerator, params string[] sources)
+        => Run(requestDelegateGenerator, OutputKind.DynamicallyLinkedLibrary, sources);
+
+    /// <summary>Runs the generator over an application (a Main is added) or a library.</summary>
+    public static (GeneratorRunResult Run, ImmutableArray<Diagnostic> CompilationDiagnostics) Run(bool requestDelegateGenerator, OutputKind outputKind, params string[] sources)
     {
-        CSharpCompilation compilation = Compile(sources);
+        if (outputKind == OutputKind.ConsoleApplication)
+        {
+            sources = [.. sources, "public static class EntryPoint { public static void Main() { } }"];
+        }
+
+        CSharpCompilation compilation = Compile(outputKind, sources);
         GeneratorDriver driver = CreateDriver(requestDelegateGenerator).RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out _);
         GeneratorRunResult run = driver.GetRunResult().Results.Single();
         return (run, output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray());

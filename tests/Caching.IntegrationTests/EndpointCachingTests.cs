@@ -360,6 +360,21 @@ public abstract class EndpointCachingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_hit_path_reads_group_prefix_route_values_and_parses_bool_guid_and_long_as_the_binder_does()
+    {
+        const string Token = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+        HttpResponseMessage miss = await Client.GetAsync($"/shops/3/v2/items/9?featured=true&token={Token}");
+        HttpResponseMessage hit = await Client.GetAsync($"/shops/3/v2/items/09?featured=True&token={Token.ToUpperInvariant()}");
+        HttpResponseMessage other = await Client.GetAsync($"/shops/4/v2/items/9?featured=true&token={Token}");
+
+        Assert.Equal(("MISS", "HIT", "MISS"), (miss.Headers.GetValues("X-Cache").Single(), hit.Headers.GetValues("X-Cache").Single(), other.Headers.GetValues("X-Cache").Single()));
+        Assert.Equal("{\"id\":9,\"total\":3}", await hit.Content.ReadAsStringAsync());
+        Assert.Equal(2, _host.Db.Calls("ShopItem"));
+        Assert.Equal(2, _host.Db.Calls("ProbeCreated")); // the two misses were bound; the hit was not
+        Assert.Contains("shop_item_3_True_" + Token + ":9", await _host.AllKeysAsync());
+    }
+
+    [Fact]
     public async Task Values_the_binder_would_reject_take_the_usual_path_and_get_its_answer()
     {
         await Client.GetAsync("/users/ann/posts?page=2");

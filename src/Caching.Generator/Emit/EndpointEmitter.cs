@@ -62,13 +62,19 @@ namespace Caching.Generator.Emit
             writer.Open("file static class CachedEndpointRegistrations");
             writer.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
             writer.Open("internal static void Register()");
+            var registered = new HashSet<SourceAnchor>();
             for (int i = 0; i < endpoints.Length; i++)
             {
                 SourceAnchor anchor = endpoints[i].Anchor!;
+                if (!registered.Add(anchor))
+                {
+                    continue; // one handler mapped again: its first registration serves every endpoint it is on
+                }
+
                 writer.Line("// " + endpoints[i].AttributeText);
                 writer.Line("// on " + endpoints[i].Description);
                 string hitPath = TemplateEmitter.HasHitPath(endpoints[i]) ? ", CachedEndpoint" + i + ".AddHitPath" : string.Empty;
-                writer.Line("global::Caching.AspNetCore.MinimalApiCacheRegistry.Register(" + TemplateEmitter.Literal(anchor.FilePath) + ", " + anchor.Line.ToString(System.Globalization.CultureInfo.InvariantCulture) + ", CachedEndpoint" + i + ".CreateFilter" + hitPath + ");");
+                writer.Line("global::Caching.AspNetCore.MinimalApiCacheRegistry.Register(" + TemplateEmitter.Literal(anchor.AssemblyName) + ", " + TemplateEmitter.Literal(anchor.FilePath) + ", " + anchor.Line.ToString(System.Globalization.CultureInfo.InvariantCulture) + ", CachedEndpoint" + i + ".CreateFilter" + hitPath + ");");
             }
 
             writer.Close();

@@ -66,6 +66,17 @@ namespace Caching.Generator.Emit
         public void WriteRequestKeyMethod(CodeWriter writer)
         {
             IReadOnlyList<ParameterModel> values = HitPathValues();
+            var taken = new HashSet<string>(values.Select(LocalName), System.StringComparer.Ordinal);
+            string Temporary(string name)
+            {
+                while (taken.Contains(name))
+                {
+                    name += "_";
+                }
+
+                return name;
+            }
+
             writer.Line();
             writer.Line("// The endpoint's key \"" + _endpoint.OwnKey.Source + "\" from the request, before binding; null sends the request the usual way.");
             writer.Open("private static string? RequestKey(global::Microsoft.AspNetCore.Http.HttpContext http, global::Caching.AspNetCore.RequestValues values)");
@@ -84,9 +95,14 @@ namespace Caching.Generator.Emit
                 }
                 else
                 {
-                    writer.Line("if (!values.TryGet(http, " + i + ", out string? text" + i + ")");
+                    // bool's TryParse(string, IFormatProvider, out bool) is an explicit interface member; its
+                    // TryParse(string, out bool) is the same parse.
+                    string culture = parameter.ParseType == "bool" ? string.Empty : ", global::System.Globalization.CultureInfo.InvariantCulture";
+                    string text = Temporary("requestText" + i);
+                    string parsed = Temporary("requestValue" + i);
+                    writer.Line("if (!values.TryGet(http, " + i + ", out string? " + text + ")");
                     writer.Indent();
-                    writer.Line("|| !" + parameter.ParseType + ".TryParse(text" + i + ", global::System.Globalization.CultureInfo.InvariantCulture, out " + parameter.ParseType + " parsed" + i + "))");
+                    writer.Line("|| !" + parameter.ParseType + ".TryParse(" + text + culture + ", out " + parameter.ParseType + " " + parsed + "))");
                     writer.Outdent();
                     writer.Line("{");
                     writer.Indent();
@@ -96,7 +112,7 @@ namespace Caching.Generator.Emit
                 writer.Close();
                 if (parameter.ParseType != "string")
                 {
-                    writer.Line(parameter.TypeName + " " + local + " = parsed" + i + ";");
+                    writer.Line(parameter.TypeName + " " + local + " = " + Temporary("requestValue" + i) + ";");
                 }
             }
 

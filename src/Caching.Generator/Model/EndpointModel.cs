@@ -96,10 +96,11 @@ namespace Caching.Generator.Model
         SourceAnchor? Anchor = null);
 
     /// <summary>
-    /// Where the compiler says the [Cache] attribute is (its caller-info arguments). With the Request Delegate
-    /// Generator on, the runtime finds an endpoint's generated code by these two values.
+    /// Where the compiler says the [Cache] attribute is (its caller-info arguments), and the assembly of the
+    /// handler it is on. With the Request Delegate Generator on, the runtime finds an endpoint's generated code by
+    /// these three values (file paths alone can repeat across projects, e.g. under PathMap).
     /// </summary>
-    internal sealed record SourceAnchor(string FilePath, int Line);
+    internal sealed record SourceAnchor(string AssemblyName, string FilePath, int Line);
 
     /// <summary>The Map* call to intercept and the signature of the method it binds to.</summary>
     internal sealed record InterceptionModel(

@@ -100,7 +100,7 @@ namespace Caching.Generator.Parsing
                 attribute.WriteThrough,
                 result,
                 attribute.VaryByUser,
-                new SourceAnchor(attribute.SourceFilePath, attribute.SourceLineNumber));
+                new SourceAnchor(handler.ContainingAssembly?.Name ?? string.Empty, attribute.SourceFilePath, attribute.SourceLineNumber));
             return new ParseResult(model, diagnostics.ToEquatableArray());
         }
 

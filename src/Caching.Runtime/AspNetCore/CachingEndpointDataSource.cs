@@ -57,7 +57,7 @@ internal sealed class CachingEndpointDataSource(EndpointDataSource inner, IServi
         {
             // Filter factories run once the metadata is complete: the attribute instance says where it was written.
             CacheAttribute? attribute = builder.Metadata.OfType<CacheAttribute>().LastOrDefault();
-            return attribute is not null && MinimalApiCacheRegistry.TryGet(attribute, out var registration)
+            return attribute is not null && MinimalApiCacheRegistry.TryGet(handler, attribute, out var registration)
                 ? registration.CreateFilter(context, next)
                 : next; // intercepted at build time instead (the Request Delegate Generator was off): already filtered
         });
@@ -66,9 +66,9 @@ internal sealed class CachingEndpointDataSource(EndpointDataSource inner, IServi
     // Runs once the request delegate exists: hits are then answered before binding.
     private static void AttachHitPath(EndpointBuilder builder)
     {
-        if (builder.Metadata.OfType<MethodInfo>().Any()
+        if (builder.Metadata.OfType<MethodInfo>().FirstOrDefault() is { } handler
             && builder.Metadata.OfType<CacheAttribute>().LastOrDefault() is { } attribute
-            && MinimalApiCacheRegistry.TryGet(attribute, out var registration))
+            && MinimalApiCacheRegistry.TryGet(handler, attribute, out var registration))
         {
             registration.AddHitPath?.Invoke(builder);
         }

@@ -380,7 +380,10 @@ public sealed class EndpointCacheRuntime
     public static bool IsPersonal(HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);
-        return http.Request.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.Authorization) || http.User.Identity?.IsAuthenticated == true;
+        // The authentication feature's user, not HttpContext.User: without authentication that getter makes an empty
+        // principal on every request, and this runs on every hit.
+        return http.Request.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.Authorization)
+            || http.Features.Get<Microsoft.AspNetCore.Http.Features.Authentication.IHttpAuthenticationFeature>()?.User?.Identity?.IsAuthenticated == true;
     }
 
     /// <summary>Whether a minimal-API result is a success: a 2xx status.</summary>

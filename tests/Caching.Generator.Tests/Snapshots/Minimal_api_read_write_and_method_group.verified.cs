@@ -99,12 +99,12 @@ namespace Caching.Generated
         // The endpoint's key "post:{id}" from the request, before binding; null sends the request the usual way.
         private static string? RequestKey(global::Microsoft.AspNetCore.Http.HttpContext http, global::Caching.AspNetCore.RequestValues values)
         {
-            if (!values.TryGet(http, 0, out string? text0)
-                || !int.TryParse(text0, global::System.Globalization.CultureInfo.InvariantCulture, out int parsed0))
+            if (!values.TryGet(http, 0, out string? requestText0)
+                || !int.TryParse(requestText0, global::System.Globalization.CultureInfo.InvariantCulture, out int requestValue0))
             {
                 return null;
             }
-            int id = parsed0;
+            int id = requestValue0;
 
             var keyBuilder = new global::Caching.Keys.KeyBuilder(21);
             keyBuilder.AppendLiteral("post:");
@@ -212,19 +212,19 @@ namespace Caching.Generated
         // The endpoint's key "user_{userId}_posts:{page}" from the request, before binding; null sends the request the usual way.
         private static string? RequestKey(global::Microsoft.AspNetCore.Http.HttpContext http, global::Caching.AspNetCore.RequestValues values)
         {
-            if (!values.TryGet(http, 0, out string? text0)
-                || !int.TryParse(text0, global::System.Globalization.CultureInfo.InvariantCulture, out int parsed0))
+            if (!values.TryGet(http, 0, out string? requestText0)
+                || !int.TryParse(requestText0, global::System.Globalization.CultureInfo.InvariantCulture, out int requestValue0))
             {
                 return null;
             }
-            int userId = parsed0;
+            int userId = requestValue0;
 
-            if (!values.TryGet(http, 1, out string? text1)
-                || !int.TryParse(text1, global::System.Globalization.CultureInfo.InvariantCulture, out int parsed1))
+            if (!values.TryGet(http, 1, out string? requestText1)
+                || !int.TryParse(requestText1, global::System.Globalization.CultureInfo.InvariantCulture, out int requestValue1))
             {
                 return null;
             }
-            int page = parsed1;
+            int page = requestValue1;
 
             var keyBuilder = new global::Caching.Keys.KeyBuilder(44);
             keyBuilder.AppendLiteral("user_");

@@ -16,10 +16,10 @@ namespace Caching.Generated
         {
             // [Cache("post", ResourceIdName = "id", Expiration = 1800)]
             // on MapGet("/posts/{id}") at File0.cs(18,13)
-            global::Caching.AspNetCore.MinimalApiCacheRegistry.Register("/src/File0.cs", 18, CachedEndpoint0.CreateFilter, CachedEndpoint0.AddHitPath);
+            global::Caching.AspNetCore.MinimalApiCacheRegistry.Register("TestApp", "/src/File0.cs", 18, CachedEndpoint0.CreateFilter, CachedEndpoint0.AddHitPath);
             // [Cache("post", ResourceIdName = "id", ToInvalidateExtra = ["category_posts:{update.CategoryId}"])]
             // on MapPut("/posts/{id}") at File0.cs(21,13)
-            global::Caching.AspNetCore.MinimalApiCacheRegistry.Register("/src/File0.cs", 21, CachedEndpoint1.CreateFilter);
+            global::Caching.AspNetCore.MinimalApiCacheRegistry.Register("TestApp", "/src/File0.cs", 21, CachedEndpoint1.CreateFilter);
         }
     }
 
@@ -48,12 +48,12 @@ namespace Caching.Generated
         // The endpoint's key "post:{id}" from the request, before binding; null sends the request the usual way.
         private static string? RequestKey(global::Microsoft.AspNetCore.Http.HttpContext http, global::Caching.AspNetCore.RequestValues values)
         {
-            if (!values.TryGet(http, 0, out string? text0)
-                || !int.TryParse(text0, global::System.Globalization.CultureInfo.InvariantCulture, out int parsed0))
+            if (!values.TryGet(http, 0, out string? requestText0)
+                || !int.TryParse(requestText0, global::System.Globalization.CultureInfo.InvariantCulture, out int requestValue0))
             {
                 return null;
             }
-            int id = parsed0;
+            int id = requestValue0;
 
             var keyBuilder = new global::Caching.Keys.KeyBuilder(21);
             keyBuilder.AppendLiteral("post:");

@@ -193,12 +193,12 @@ namespace Caching.Generated
         // The endpoint's key "ping:{id}" from the request, before binding; null sends the request the usual way.
         private static string? RequestKey(global::Microsoft.AspNetCore.Http.HttpContext http, global::Caching.AspNetCore.RequestValues values)
         {
-            if (!values.TryGet(http, 0, out string? text0)
-                || !int.TryParse(text0, global::System.Globalization.CultureInfo.InvariantCulture, out int parsed0))
+            if (!values.TryGet(http, 0, out string? requestText0)
+                || !int.TryParse(requestText0, global::System.Globalization.CultureInfo.InvariantCulture, out int requestValue0))
             {
                 return null;
             }
-            int id = parsed0;
+            int id = requestValue0;
 
             var keyBuilder = new global::Caching.Keys.KeyBuilder(21);
             keyBuilder.AppendLiteral("ping:");

@@ -163,6 +163,14 @@ public static class TestEndpoints
             return await next(context);
         });
 
+        // The hit path over other key types, and a route value from the prefix of nested groups.
+        app.MapGroup("/shops/{shopId}").MapGroup("/v2").MapGet("/items/{id}", [Cache("shop_item_{shopId}_{featured}_{token}")]
+            (int shopId, long id, bool featured, Guid token, ScopedProbe probe, BlogStore db) =>
+            {
+                db.Count("ShopItem");
+                return new Report((int)id, shopId);
+            });
+
         // Write-through: the PUT's result becomes the cached value.
         app.MapGet("/notes/{id}", [Cache("note")] (int id, BlogStore db) =>
         {
