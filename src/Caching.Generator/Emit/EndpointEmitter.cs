@@ -35,15 +35,7 @@ namespace Caching.Generator.Emit
                 WriteInterceptor(writer, endpoints[i], i);
             }
 
-            writer.Close();
-            for (int i = 0; i < endpoints.Length; i++)
-            {
-                writer.Line();
-                WriteMinimalEndpoint(writer, endpoints[i], i);
-            }
-
-            writer.Close();
-            return writer.ToString();
+            return FinishWithEndpointClasses(writer, endpoints, openScopes: 1, WriteMinimalEndpoint);
         }
 
         /// <summary>
@@ -52,16 +44,10 @@ namespace Caching.Generator.Emit
         /// </summary>
         public static string EmitMinimalApiRegistrations(ImmutableArray<EndpointModel> endpoints)
         {
-            var writer = new CodeWriter();
-            writer.Line(Header.TrimEnd('\n'));
-            writer.Open("namespace Caching.Generated");
-            writer.Line("/// <summary>");
-            writer.Line("/// Registers the caching filter of each [Cache] minimal-API handler under the file and line of its attribute.");
-            writer.Line("/// The Request Delegate Generator intercepts the Map* calls, so app.UseAttributeCaching() attaches these.");
-            writer.Line("/// </summary>");
-            writer.Open("file static class CachedEndpointRegistrations");
-            writer.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
-            writer.Open("internal static void Register()");
+            CodeWriter writer = StartRegistrations(
+                "file static class CachedEndpointRegistrations",
+                "Registers the caching filter of each [Cache] minimal-API handler under the file and line of its attribute.",
+                "The Request Delegate Generator intercepts the Map* calls, so app.UseAttributeCaching() attaches these.");
             var registered = new HashSet<SourceAnchor>();
             for (int i = 0; i < endpoints.Length; i++)
             {
@@ -77,27 +63,14 @@ namespace Caching.Generator.Emit
                 writer.Line("global::Caching.AspNetCore.MinimalApiCacheRegistry.Register(" + TemplateEmitter.Literal(anchor.AssemblyName) + ", " + TemplateEmitter.Literal(anchor.FilePath) + ", " + anchor.Line.ToString(System.Globalization.CultureInfo.InvariantCulture) + ", CachedEndpoint" + i + ".CreateFilter" + hitPath + ");");
             }
 
-            writer.Close();
-            writer.Close();
-            for (int i = 0; i < endpoints.Length; i++)
-            {
-                writer.Line();
-                WriteMinimalEndpoint(writer, endpoints[i], i);
-            }
-
-            writer.Close();
-            return writer.ToString();
+            return FinishWithEndpointClasses(writer, endpoints, openScopes: 2, WriteMinimalEndpoint);
         }
 
         public static string EmitControllers(ImmutableArray<EndpointModel> endpoints)
         {
-            var writer = new CodeWriter();
-            writer.Line(Header.TrimEnd('\n'));
-            writer.Open("namespace Caching.Generated");
-            writer.Line("/// <summary>Registers the caching filter of each [Cache] controller action; AddAttributeCaching() attaches them.</summary>");
-            writer.Open("internal static class CachingControllerRegistrations");
-            writer.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
-            writer.Open("internal static void Register()");
+            CodeWriter writer = StartRegistrations(
+                "internal static class CachingControllerRegistrations",
+                "Registers the caching filter of each [Cache] controller action; AddAttributeCaching() attaches them.");
             for (int i = 0; i < endpoints.Length; i++)
             {
                 ControllerActionModel action = endpoints[i].Action!;
@@ -109,12 +82,49 @@ namespace Caching.Generator.Emit
                 writer.Outdent();
             }
 
-            writer.Close();
-            writer.Close();
+            return FinishWithEndpointClasses(writer, endpoints, openScopes: 2, WriteControllerFilter);
+        }
+
+        // The file's header, its namespace, a registration class with the summary given, and its module initializer, left open.
+        private static CodeWriter StartRegistrations(string classDeclaration, params string[] summary)
+        {
+            var writer = new CodeWriter();
+            writer.Line(Header.TrimEnd('\n'));
+            writer.Open("namespace Caching.Generated");
+            if (summary.Length == 1)
+            {
+                writer.Line("/// <summary>" + summary[0] + "</summary>");
+            }
+            else
+            {
+                writer.Line("/// <summary>");
+                foreach (string line in summary)
+                {
+                    writer.Line("/// " + line);
+                }
+
+                writer.Line("/// </summary>");
+            }
+
+            writer.Open(classDeclaration);
+            writer.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
+            writer.Open("internal static void Register()");
+            return writer;
+        }
+
+        // Closes what is open (the registration method and class, or the interceptor class), writes one class per
+        // endpoint, and closes the namespace.
+        private static string FinishWithEndpointClasses(CodeWriter writer, ImmutableArray<EndpointModel> endpoints, int openScopes, System.Action<CodeWriter, EndpointModel, int> writeClass)
+        {
+            for (int scope = 0; scope < openScopes; scope++)
+            {
+                writer.Close();
+            }
+
             for (int i = 0; i < endpoints.Length; i++)
             {
                 writer.Line();
-                WriteControllerFilter(writer, endpoints[i], i);
+                writeClass(writer, endpoints[i], i);
             }
 
             writer.Close();
