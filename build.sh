@@ -25,15 +25,22 @@ ensure_redis() {
   command -v redis-server >/dev/null 2>&1 || { echo "build.sh: redis-server could not be installed" >&2; exit 1; }
 }
 
-# Native AOT publishing (a package consumer test, the sample's AOT check) links with clang and zlib.
+# Native AOT publishing (a package consumer test, the sample's AOT check) links with clang and zlib; the sample's
+# AOT check (scripts/aot-sample.sh) also uses curl and python3.
 ensure_native_toolchain() {
-  if command -v clang >/dev/null 2>&1 && [ -e /usr/include/zlib.h ]; then
+  local missing=()
+  command -v clang >/dev/null 2>&1 || missing+=(clang)
+  [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  if [ ${#missing[@]} -eq 0 ]; then
     return
   fi
-  echo "build.sh: installing clang and zlib1g-dev from Debian's packages (Native AOT)"
+  echo "build.sh: installing ${missing[*]} from Debian's packages (Native AOT)"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang zlib1g-dev >/dev/null
-  command -v clang >/dev/null 2>&1 || { echo "build.sh: clang could not be installed" >&2; exit 1; }
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  command -v clang >/dev/null 2>&1 && [ -e /usr/include/zlib.h ] && command -v curl >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 \
+    || { echo "build.sh: ${missing[*]} could not be installed" >&2; exit 1; }
 }
 
 # Prints one closing line, "Tests: N passed, N failed, N skipped", summed over the TRX files of this run.

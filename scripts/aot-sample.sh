@@ -21,6 +21,8 @@ missing=()
 command -v clang >/dev/null 2>&1 || missing+=(clang)
 [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "aot-sample: installing ${missing[*]} from Debian's packages"
   as_root apt-get update -qq
