@@ -34,11 +34,18 @@ public sealed class CachedResponse : IResult, IActionResult, IStatusCodeHttpResu
     public Task ExecuteAsync(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
+        return WriteAsync(httpContext, _body, ContentType);
+    }
+
+    // Writes stored bytes as a 200: for this result, and for the hit path, which answers without making one.
+    internal static Task WriteAsync(HttpContext httpContext, ReadOnlyMemory<byte> body, string contentType)
+    {
         HttpResponse response = httpContext.Response;
         response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = ContentType;
-        response.ContentLength = _body.Length;
-        return response.Body.WriteAsync(_body).AsTask();
+        response.ContentType = contentType;
+        response.ContentLength = body.Length;
+        ValueTask<System.IO.Pipelines.FlushResult> write = response.BodyWriter.WriteAsync(body, httpContext.RequestAborted);
+        return write.IsCompletedSuccessfully ? Task.CompletedTask : write.AsTask();
     }
 
     /// <inheritdoc />

@@ -330,12 +330,7 @@ public sealed class EndpointCacheRuntime
     private Task WriteHitAsync(HttpContext http, CachedEndpointInfo endpoint, ReadOnlyMemory<byte> body)
     {
         SetStatusHeader(http, hit: true);
-        HttpResponse response = http.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = endpoint.ContentType;
-        response.ContentLength = body.Length;
-        ValueTask<System.IO.Pipelines.FlushResult> write = response.BodyWriter.WriteAsync(body, http.RequestAborted);
-        return write.IsCompletedSuccessfully ? Task.CompletedTask : write.AsTask();
+        return CachedResponse.WriteAsync(http, body, endpoint.ContentType);
     }
 
     // Decides whose entry a read uses. Without VaryByUser, requests with credentials bypass the cache; with it,
