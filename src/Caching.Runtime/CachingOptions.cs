@@ -116,6 +116,12 @@ public sealed class CachingOptions
     /// <summary>How often pending invalidations are retried while the store is failing. Default 1 second.</summary>
     public TimeSpan InvalidationRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Largest response body, in bytes, that is held back and stored: a longer body streams to the client as the
+    /// handler writes it and is not cached. Default 16 MiB.
+    /// </summary>
+    public int MaximumBodySize { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>Whether entries live in Redis (a connection string or the registered multiplexer).</summary>
     public bool UsesRedis => UseRegisteredRedis || !string.IsNullOrWhiteSpace(Redis);
 

@@ -46,7 +46,7 @@ public sealed class DiagnosticTests
     [InlineData("CACHE006", DiagnosticSeverity.Error, """app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["user_posts:*"])] (int id) => 1);""", "*", "PatternToInvalidateExtra")]
     [InlineData("CACHE006", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("po?st")] (int id) => 1);""", "?", "not a pattern")]
     [InlineData("CACHE007", DiagnosticSeverity.Warning, """app.MapGet("/p/{id}", [Cache("post", ToInvalidateExtra = ["recent:global"])] (int id) => 1);""", "Cache(\"post\", ToInvalidateExtra = [\"recent:global\"])", "ToInvalidateExtra does nothing on a GET")]
-    [InlineData("CACHE008", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("post")] (int id) => TypedResults.NoContent());""", "=>", "no value to cache")]
+    [InlineData("CACHE008", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("post")] (int id) => { });""", "=>", "no response to cache")]
     [InlineData("CACHE008", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("post")] async Task (int id) => await Task.Yield());""", "Task", "'Task'")]
     [InlineData("CACHE009", DiagnosticSeverity.Error, """app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["orig:{update.Original}"])] (int id, PostUpdate update) => 1);""", "update.Original", "no invariant text form")]
     [InlineData("CACHE010", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("post", Expiration = 0)] (int id) => 1);""", "0", "positive")]

@@ -391,17 +391,22 @@ public abstract class EndpointCachingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_apps_endpoint_and_group_filters_run_on_misses_and_a_hit_is_answered_without_them()
+    public async Task The_apps_endpoint_and_group_filters_run_on_hits_too_and_a_refusing_filter_wins_over_the_cache()
     {
-        HttpResponseMessage miss = await Client.GetAsync("/guarded/1");
-        HttpResponseMessage hit = await Client.GetAsync("/guarded/1");
+        using var authorised = new HttpRequestMessage(HttpMethod.Get, "/guarded/1") { Headers = { { "X-Api-Key", "secret" } } };
+        HttpResponseMessage miss = await Client.SendAsync(authorised);
+        using var again = new HttpRequestMessage(HttpMethod.Get, "/guarded/1") { Headers = { { "X-Api-Key", "secret" } } };
+        HttpResponseMessage hit = await Client.SendAsync(again);
+        HttpResponseMessage refused = await Client.GetAsync("/guarded/1");
 
         Assert.Equal(("MISS", "HIT"), (miss.Headers.GetValues("X-Cache").Single(), hit.Headers.GetValues("X-Cache").Single()));
         Assert.Equal(await miss.Content.ReadAsStringAsync(), await hit.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.False(refused.Headers.Contains("X-Cache"));
+        Assert.Equal(string.Empty, await refused.Content.ReadAsStringAsync());
         Assert.Equal(1, _host.Db.Calls("Guarded"));
-        Assert.Equal(1, _host.Db.Calls("GroupFilter"));
-        Assert.Equal(1, _host.Db.Calls("EndpointFilter"));
-        Assert.Equal(1, _host.Db.Calls("ProbeCreated")); // the hit path answered it, before binding
+        Assert.Equal(3, _host.Db.Calls("GroupFilter"));
+        Assert.Equal(3, _host.Db.Calls("EndpointFilter"));
     }
 
     private async Task SeedAsync(params string[] keys)

@@ -63,9 +63,9 @@ namespace Caching.Generator.Diagnostics
         public static readonly DiagnosticDescriptor UncachableResult = Create(
             "CACHE008",
             "The handler's result cannot be cached",
-            "A GET handler returning '{0}' has no value to cache; return the value, Ok<T> or Results<Ok<T>, ...>",
+            "A GET handler returning '{0}' has no response to cache; return the value, an IResult, Ok<T> or Results<Ok<T>, ...>",
             DiagnosticSeverity.Error,
-            "Cached GET handlers must return a value: T, Task<T>, ValueTask<T>, Ok<T>, Results<Ok<T>, ...>, ActionResult<T> or ObjectResult.");
+            "Cached GET handlers must return something: T, Task<T>, ValueTask<T>, an IResult, Ok<T>, Results<Ok<T>, ...>, ActionResult<T> or an IActionResult.");
 
         public static readonly DiagnosticDescriptor NoInvariantText = Create(
             "CACHE009",

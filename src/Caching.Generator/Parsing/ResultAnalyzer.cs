@@ -63,7 +63,8 @@ namespace Caching.Generator.Parsing
 
                 if (value is null)
                 {
-                    return None;
+                    // IResult, Results.Text, NoContent...: what is cached is what the result writes, whatever it is.
+                    return new ResultModel("object", WritesText: false);
                 }
 
                 return new ResultModel(CanBeNamed(value, compilation) ? TypeNames.FullyQualified(value) : "object", WritesText: false);

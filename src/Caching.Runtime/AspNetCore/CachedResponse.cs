@@ -5,47 +5,35 @@ using Microsoft.AspNetCore.Mvc;
 namespace Caching.AspNetCore;
 
 /// <summary>
-/// Writes cached bytes as a 200 response with the endpoint's content type: the same status, content type and
-/// body the handler's own result produces.
+/// A stored response, written as it was first sent: its status, content type, the handler's own headers and the
+/// body bytes.
 /// </summary>
 public sealed class CachedResponse : IResult, IActionResult, IStatusCodeHttpResult, IContentTypeHttpResult
 {
-    private readonly ReadOnlyMemory<byte> _body;
+    private readonly StoredResponse _stored;
 
     /// <summary>Creates the response.</summary>
-    /// <param name="body">The serialized value.</param>
-    /// <param name="contentType">The content type.</param>
-    public CachedResponse(ReadOnlyMemory<byte> body, string contentType)
+    /// <param name="stored">The stored entry: a body, or a body with its status and headers.</param>
+    /// <param name="contentType">The content type of an entry that is a body only.</param>
+    public CachedResponse(ReadOnlyMemory<byte> stored, string contentType)
     {
-        _body = body;
-        ContentType = contentType;
+        _stored = StoredResponse.Read(stored, contentType);
     }
 
     /// <summary>The body.</summary>
-    public ReadOnlyMemory<byte> Body => _body;
+    public ReadOnlyMemory<byte> Body => _stored.Body;
 
     /// <inheritdoc />
-    public int? StatusCode => StatusCodes.Status200OK;
+    public int? StatusCode => _stored.StatusCode;
 
     /// <inheritdoc />
-    public string ContentType { get; }
+    public string ContentType => _stored.ContentType;
 
     /// <inheritdoc />
     public Task ExecuteAsync(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
-        return WriteAsync(httpContext, _body, ContentType);
-    }
-
-    // Writes stored bytes as a 200: for this result, and for the hit path, which answers without making one.
-    internal static Task WriteAsync(HttpContext httpContext, ReadOnlyMemory<byte> body, string contentType)
-    {
-        HttpResponse response = httpContext.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = contentType;
-        response.ContentLength = body.Length;
-        ValueTask<System.IO.Pipelines.FlushResult> write = response.BodyWriter.WriteAsync(body, httpContext.RequestAborted);
-        return write.IsCompletedSuccessfully ? Task.CompletedTask : write.AsTask();
+        return _stored.WriteAsync(httpContext);
     }
 
     /// <inheritdoc />

@@ -25,7 +25,7 @@ namespace Caching.AspNetCore;
 /// </remarks>
 public sealed class EndpointCacheRuntime
 {
-    private const string CacheStatusHeader = "X-Cache";
+    internal const string CacheStatusHeader = "X-Cache";
 
     // HttpContext.Items key: the hit path read this endpoint's key and found nothing (the value is the endpoint).
     private static readonly object PeekedMissItem = new();
@@ -39,6 +39,7 @@ public sealed class EndpointCacheRuntime
     private readonly PendingInvalidations _pending;
     private readonly bool _waitForLeaseHolder;
     private readonly TimeSpan _leaseWait;
+    private readonly int _maxBodySize;
 
     /// <summary>Creates the runtime.</summary>
     /// <param name="engine">The cache engine.</param>
@@ -58,6 +59,7 @@ public sealed class EndpointCacheRuntime
         _pending = pending;
         _waitForLeaseHolder = options.Value.DistributedStampedeProtection;
         _leaseWait = options.Value.CoalescingTimeout;
+        _maxBodySize = options.Value.MaximumBodySize;
         _coalescer = options.Value.CoalesceMisses ? new MissCoalescer(options.Value.CoalescingTimeout) : null;
     }
 
@@ -74,7 +76,7 @@ public sealed class EndpointCacheRuntime
             ?? throw new InvalidOperationException("An endpoint carries [Cache] but caching is not registered: call builder.Services.AddAttributeCaching() in Program.cs.");
     }
 
-    /// <summary>GET on a minimal-API endpoint: serve the stored response, or run the handler and store its value.</summary>
+    /// <summary>GET on a minimal-API endpoint: serve the stored response, or run the handler and store what it sent.</summary>
     /// <typeparam name="T">The handler's value type.</typeparam>
     /// <param name="context">The filter invocation.</param>
     /// <param name="next">The handler.</param>
@@ -89,9 +91,10 @@ public sealed class EndpointCacheRuntime
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(endpoint);
         HttpContext http = context.HttpContext;
-        if (!Scope(http, endpoint, ref key, ref tags))
+        if (http.Response.StatusCode != StatusCodes.Status200OK || http.Response.HasStarted || !Scope(http, endpoint, ref key, ref tags))
         {
-            // Credentials: the response may be this user's own; it is neither read from nor written to the cache.
+            // A binding failure (ASP.NET Core set 400 and will not call the handler), or credentials: the response
+            // may be this user's own; it is neither read from nor written to the cache.
             return await next(context).ConfigureAwait(false);
         }
 
@@ -99,40 +102,79 @@ public sealed class EndpointCacheRuntime
         MissPlan plan = await PlanAsync(key, namespaceName, tags, endpoint, http.RequestAborted, peekedMiss).ConfigureAwait(false);
         if (plan.Served is { } stored)
         {
-            SetStatusHeader(http, hit: true);
-            return new CachedResponse(stored, endpoint.ContentType);
+            return await ServeAfterFiltersAsync(context, next, endpoint, stored).ConfigureAwait(false);
         }
 
         CacheLookup? lookup = plan.Lookup;
         TaskCompletionSource<byte[]?>? lease = plan.Lead;
-        SetStatusHeader(http, hit: false);
-        byte[]? body = null;
+        byte[]? entry = null;
         try
         {
+            await using ResponseCapture capture = ResponseCapture.Start(http, _maxBodySize);
             object? result = await next(context).ConfigureAwait(false);
-            if (lookup is null || !TryGetValue(result, http, readOnly: true, out T? value))
+            await ExecuteAsync<T>(http, result).ConfigureAwait(false);
+            await capture.EndAsync().ConfigureAwait(false);
+            if (lookup is not null && ResponsePolicy.IsStorable(http, capture))
             {
-                return result;
+                byte[] encoded = StoredResponse.Encode(http.Response.StatusCode, http.Response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType);
+                if (await TryStoreAsync(key, encoded, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false))
+                {
+                    entry = encoded;
+                }
             }
 
-            byte[] serialized = Serialize(value, endpoint, _httpJson.Value.SerializerOptions);
-            if (await TryStoreAsync(key, serialized, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false))
-            {
-                body = serialized;
-            }
-
-            return new CachedResponse(serialized, endpoint.ContentType);
+            SetStatusHeader(http, hit: false);
+            await capture.SendAsync().ConfigureAwait(false);
+            return Results.Empty;
         }
         finally
         {
             if (lease is not null)
             {
-                _coalescer!.Complete(key, lease, body);
+                _coalescer!.Complete(key, lease, entry);
             }
 
-            if (body is null && lookup is { HoldsLease: true } held)
+            if (entry is null && lookup is { HoldsLease: true } held)
             {
                 await TryReleaseLeaseAsync(key, held).ConfigureAwait(false);
+            }
+        }
+    }
+
+    // A hit still passes the app's endpoint filters (access checks, validation): they run with the status set to
+    // 400, which tells ASP.NET Core's request delegate not to call the handler. A filter that lets the request
+    // through gets Results.Empty back and returns it; anything else is the filter's own answer and is sent.
+    private async ValueTask<object?> ServeAfterFiltersAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, CachedEndpointInfo endpoint, ReadOnlyMemory<byte> stored)
+    {
+        HttpContext http = context.HttpContext;
+        HttpResponse response = http.Response;
+        response.StatusCode = StatusCodes.Status400BadRequest;
+        object? result;
+        try
+        {
+            result = await next(context).ConfigureAwait(false);
+        }
+        catch
+        {
+            RestoreStatus(response);
+            throw;
+        }
+
+        if (result is EmptyHttpResult && response.StatusCode == StatusCodes.Status400BadRequest && !response.HasStarted)
+        {
+            SetStatusHeader(http, hit: true);
+            await StoredResponse.Read(stored, endpoint.ContentType).WriteAsync(http).ConfigureAwait(false);
+            return Results.Empty;
+        }
+
+        RestoreStatus(response);
+        return result;
+
+        static void RestoreStatus(HttpResponse response)
+        {
+            if (response.StatusCode == StatusCodes.Status400BadRequest && !response.HasStarted)
+            {
+                response.StatusCode = StatusCodes.Status200OK;
             }
         }
     }
@@ -144,11 +186,24 @@ public sealed class EndpointCacheRuntime
     /// <param name="endpoint">The endpoint's settings.</param>
     /// <param name="invalidations">Builds the keys, patterns, tags and namespaces from the arguments; they are checked before the handler runs and carried out only on success.</param>
     /// <returns>The handler's result.</returns>
+    /// <remarks>
+    /// Success is judged from what was sent: the handler's result is executed first (into a buffer), and the
+    /// invalidation runs when the handler did not throw, the result was not a Forbid or Challenge, and the status
+    /// sent is below 400. Only then does the client get the response, so a read that starts after it never sees
+    /// data from before the write.
+    /// </remarks>
     public async ValueTask<object?> WriteAsync<T>(EndpointFilterInvocationContext context, EndpointFilterDelegate next, CachedEndpointInfo endpoint, Func<EndpointFilterInvocationContext, InvalidationSet> invalidations)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(invalidations);
+        HttpContext http = context.HttpContext;
+        if (http.Response.StatusCode != StatusCodes.Status200OK || http.Response.HasStarted)
+        {
+            // A binding failure: ASP.NET Core answers 400 without calling the handler; nothing changed.
+            return await next(context).ConfigureAwait(false);
+        }
 
         // Formed and checked before the handler runs: a write whose invalidations cannot be carried out is
         // refused, never performed with stale entries left behind.
@@ -158,21 +213,54 @@ public sealed class EndpointCacheRuntime
             return TypedResults.Problem(problem, statusCode: StatusCodes.Status400BadRequest, title: "The request's cache keys are not valid");
         }
 
+        await using ResponseCapture capture = ResponseCapture.Start(http, _maxBodySize);
         object? result = await next(context).ConfigureAwait(false);
-        HttpContext http = context.HttpContext;
-        if (!IsSuccess(result, http.Response.StatusCode))
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failed = null;
+        try
         {
-            return result;
+            await ExecuteAsync<T>(http, result).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The handler returned, so the write may have happened: when in doubt, invalidate.
+            failed = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
         }
 
-        byte[]? writeThrough = endpoint.WriteThrough && TryGetValue(result, http, readOnly: false, out T? value)
-            ? Serialize(value, endpoint, _httpJson.Value.SerializerOptions)
-            : null;
-        await InvalidateAsync(set, writeThrough, endpoint, http.RequestAborted).ConfigureAwait(false);
-        return result;
+        await capture.EndAsync().ConfigureAwait(false);
+        if (ResponsePolicy.IsWriteSuccess(result, http.Response.StatusCode, executed: failed is null))
+        {
+            byte[]? writeThrough = endpoint.WriteThrough && failed is null && ResponsePolicy.IsWriteThroughValue(http, capture, endpoint)
+                ? capture.Body.ToArray()
+                : null;
+            await InvalidateAsync(set, writeThrough, endpoint, http.RequestAborted).ConfigureAwait(false);
+        }
+
+        failed?.Throw();
+        await capture.SendAsync().ConfigureAwait(false);
+        return Results.Empty;
     }
 
-    /// <summary>GET on a controller action: serve the stored response, or run the action and store its value.</summary>
+    // Writes a handler's result as ASP.NET Core's request delegate writes a filter pipeline's result: an IResult
+    // executes itself, a string is text, anything else is JSON of its runtime type with the app's JSON options.
+    private Task ExecuteAsync<T>(HttpContext http, object? result)
+    {
+        switch (result)
+        {
+            case IResult executable:
+                return executable.ExecuteAsync(http);
+            case string text:
+                http.Response.ContentType ??= CachedEndpointInfo.TextContentType;
+                return http.Response.WriteAsync(text, http.RequestAborted);
+            case null when typeof(IResult).IsAssignableFrom(typeof(T)):
+                return Task.CompletedTask;
+            default:
+                JsonSerializerOptions options = _httpJson.Value.SerializerOptions;
+                JsonTypeInfo typeInfo = options.GetTypeInfo(result?.GetType() ?? typeof(T));
+                return http.Response.WriteAsJsonAsync(result, typeInfo, contentType: null, http.RequestAborted);
+        }
+    }
+
+    /// <summary>GET on a controller action: serve the stored response, or run the action and store what its result sent.</summary>
     /// <typeparam name="T">The action's value type.</typeparam>
     /// <param name="context">The action filter context.</param>
     /// <param name="next">The action.</param>
@@ -197,38 +285,28 @@ public sealed class EndpointCacheRuntime
         if (plan.Served is { } stored)
         {
             SetStatusHeader(http, hit: true);
-            context.Result = new CachedResponse(stored, CachedEndpointInfo.JsonContentType);
+            context.Result = new CachedResponse(stored, endpoint.ContentType);
             return;
         }
 
-        CacheLookup? lookup = plan.Lookup;
-        TaskCompletionSource<byte[]?>? lease = plan.Lead;
-        SetStatusHeader(http, hit: false);
-        byte[]? body = null;
+        var load = new ActionLoad(this, key, namespaceName, tags, endpoint, plan.Lookup, plan.Lead);
+        bool handedOver = false;
         try
         {
             ActionExecutedContext executed = await next().ConfigureAwait(false);
-            if (lookup is null || executed.Exception is not null || !TryGetActionValue(executed.Result, readOnly: true, out T? value))
+            if (executed.Result is not null && (executed.Exception is null || executed.ExceptionHandled))
             {
-                return;
-            }
-
-            byte[] serialized = JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>(_mvcJson.Value.JsonSerializerOptions));
-            if (await TryStoreAsync(key, serialized, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false))
-            {
-                body = serialized;
+                // Stored once the result has run (formatters, content negotiation): what it sent is what is kept.
+                executed.Result = new CapturingActionResult(executed.Result, load);
+                http.Response.RegisterForDisposeAsync(load);
+                handedOver = true;
             }
         }
         finally
         {
-            if (lease is not null)
+            if (!handedOver)
             {
-                _coalescer!.Complete(key, lease, body);
-            }
-
-            if (body is null && lookup is { HoldsLease: true } held)
-            {
-                await TryReleaseLeaseAsync(key, held).ConfigureAwait(false);
+                await load.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
@@ -253,15 +331,23 @@ public sealed class EndpointCacheRuntime
         }
 
         ActionExecutedContext executed = await next().ConfigureAwait(false);
-        if ((executed.Exception is not null && !executed.ExceptionHandled) || !IsActionSuccess(executed.Result, context.HttpContext.Response.StatusCode))
+        if (executed.Exception is not null && !executed.ExceptionHandled)
         {
             return;
         }
 
-        byte[]? writeThrough = endpoint.WriteThrough && TryGetActionValue(executed.Result, readOnly: false, out T? value)
-            ? JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>(_mvcJson.Value.JsonSerializerOptions))
-            : null;
-        await InvalidateAsync(set, writeThrough, endpoint, context.HttpContext.RequestAborted).ConfigureAwait(false);
+        if (executed.Result is null)
+        {
+            if (context.HttpContext.Response.StatusCode < 400)
+            {
+                await InvalidateAsync(set, null, endpoint, context.HttpContext.RequestAborted).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        // Invalidated once the result has run, judged from the status it sent, before the client sees it.
+        executed.Result = new InvalidatingActionResult(executed.Result, this, set, endpoint);
     }
 
     // The hit path: a GET whose key the request's values form is answered from the cache before binding; anything
@@ -330,7 +416,7 @@ public sealed class EndpointCacheRuntime
     private Task WriteHitAsync(HttpContext http, CachedEndpointInfo endpoint, ReadOnlyMemory<byte> body)
     {
         SetStatusHeader(http, hit: true);
-        return CachedResponse.WriteAsync(http, body, endpoint.ContentType);
+        return StoredResponse.Read(body, endpoint.ContentType).WriteAsync(http);
     }
 
     // Decides whose entry a read uses. Without VaryByUser, requests with credentials bypass the cache; with it,
@@ -381,17 +467,6 @@ public sealed class EndpointCacheRuntime
             || http.Features.Get<Microsoft.AspNetCore.Http.Features.Authentication.IHttpAuthenticationFeature>()?.User?.Identity?.IsAuthenticated == true;
     }
 
-    /// <summary>Whether a minimal-API result is a success: a 2xx status.</summary>
-    /// <param name="result">What the handler returned.</param>
-    /// <param name="responseStatus">The response's status code, for results that carry none.</param>
-    /// <returns><see langword="true"/> for 2xx.</returns>
-    public static bool IsSuccess(object? result, int responseStatus)
-    {
-        object? inner = result is INestedHttpResult nested ? nested.Result : result;
-        int status = inner is IStatusCodeHttpResult { StatusCode: int code } ? code : responseStatus;
-        return status is >= 200 and < 300;
-    }
-
     // Every key, pattern, tag and namespace of the set, checked as the engine will check them.
     private string? Validate(InvalidationSet set)
     {
@@ -425,63 +500,6 @@ public sealed class EndpointCacheRuntime
             return ex.Message;
         }
     }
-
-    private static bool IsActionSuccess(IActionResult? result, int responseStatus)
-    {
-        int status = result is IStatusCodeActionResult { StatusCode: int code } ? code : responseStatus;
-        return status is >= 200 and < 300;
-    }
-
-    // A value worth caching: the handler's own T (the response is a 200), or the value of a 200 (reads) or 2xx
-    // (writes) typed result such as Ok<T>, also inside Results<...>.
-    private static bool TryGetValue<T>(object? result, HttpContext http, bool readOnly, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value)
-    {
-        object? inner = result is INestedHttpResult nested ? nested.Result : result;
-        int status;
-        if (inner is IValueHttpResult<T> typed)
-        {
-            value = typed.Value;
-            status = inner is IStatusCodeHttpResult { StatusCode: int code } ? code : StatusCodes.Status200OK;
-        }
-        else if (inner is T plain && inner is not IResult)
-        {
-            value = plain;
-            status = http.Response.StatusCode;
-        }
-        else
-        {
-            value = default;
-            return false;
-        }
-
-        return value is not null && (readOnly ? status == StatusCodes.Status200OK : status is >= 200 and < 300);
-    }
-
-    private static bool TryGetActionValue<T>(IActionResult? result, bool readOnly, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value)
-    {
-        if (result is ObjectResult { Value: T typed } objectResult)
-        {
-            int status = objectResult.StatusCode ?? StatusCodes.Status200OK;
-            value = typed;
-            return readOnly ? status == StatusCodes.Status200OK : status is >= 200 and < 300;
-        }
-
-        value = default;
-        return false;
-    }
-
-    private static byte[] Serialize<T>(T value, CachedEndpointInfo endpoint, JsonSerializerOptions options)
-    {
-        if (endpoint.WritesText && value is string text)
-        {
-            return Encoding.UTF8.GetBytes(text);
-        }
-
-        return JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>(options));
-    }
-
-    // Through the options: honours source-generated JsonSerializerContexts and stays trim-safe.
-    private static JsonTypeInfo<T> TypeInfo<T>(JsonSerializerOptions options) => (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
 
     private async ValueTask<CacheLookup?> TryLookupAsync(string key, string? namespaceName, string[]? tags, CachedEndpointInfo endpoint, bool takeLease, bool countMiss, CancellationToken cancellationToken)
     {
@@ -531,9 +549,11 @@ public sealed class EndpointCacheRuntime
             {
                 // Another request of this process loads the key: take its bytes; if none come, run the handler
                 // without storing (only the leader holds the lease).
+                // A leader that stored nothing (an error, a response that may not be shared, an invalidation during
+                // the load, a timeout) hands over nothing: this request then gets a response of its own.
                 byte[]? shared = leader is null ? null : await _coalescer.FollowAsync(leader, cancellationToken).ConfigureAwait(false);
                 _engine.RecordLookup(shared is not null, endpoint.KeyPrefixTemplate);
-                return new MissPlan(shared, null, null);
+                return shared is null ? new MissPlan(null, null, null) : new MissPlan(shared, null, null);
             }
 
             try
@@ -648,6 +668,86 @@ public sealed class EndpointCacheRuntime
         if (_addStatusHeader)
         {
             http.Response.Headers[CacheStatusHeader] = hit ? "HIT" : "MISS";
+        }
+    }
+
+    // One controller GET's miss, from the lookup to the store: finished by the capturing result once it has run,
+    // or, if it never runs (a result filter answered, an exception), when the response is disposed.
+    private sealed class ActionLoad(EndpointCacheRuntime runtime, string key, string? namespaceName, string[]? tags, CachedEndpointInfo endpoint, CacheLookup? lookup, TaskCompletionSource<byte[]?>? lead) : IAsyncDisposable
+    {
+        private byte[]? _entry;
+        private int _done;
+
+        public async Task RunAsync(HttpContext http, Func<Task> execute)
+        {
+            await using ResponseCapture capture = ResponseCapture.Start(http, runtime._maxBodySize);
+            await execute().ConfigureAwait(false);
+            await capture.EndAsync().ConfigureAwait(false);
+            if (lookup is not null && ResponsePolicy.IsStorable(http, capture))
+            {
+                byte[] encoded = StoredResponse.Encode(http.Response.StatusCode, http.Response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType);
+                if (await runtime.TryStoreAsync(key, encoded, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false))
+                {
+                    _entry = encoded;
+                }
+            }
+
+            await DisposeAsync().ConfigureAwait(false);
+            runtime.SetStatusHeader(http, hit: false);
+            await capture.SendAsync().ConfigureAwait(false);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _done, 1) != 0)
+            {
+                return;
+            }
+
+            if (lead is not null)
+            {
+                runtime._coalescer!.Complete(key, lead, _entry);
+            }
+
+            if (_entry is null && lookup is { HoldsLease: true } held)
+            {
+                await runtime.TryReleaseLeaseAsync(key, held).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private sealed class CapturingActionResult(IActionResult inner, ActionLoad load) : IActionResult
+    {
+        public Task ExecuteResultAsync(ActionContext context) => load.RunAsync(context.HttpContext, () => inner.ExecuteResultAsync(context));
+    }
+
+    private sealed class InvalidatingActionResult(IActionResult inner, EndpointCacheRuntime runtime, InvalidationSet set, CachedEndpointInfo endpoint) : IActionResult
+    {
+        public async Task ExecuteResultAsync(ActionContext context)
+        {
+            HttpContext http = context.HttpContext;
+            await using ResponseCapture capture = ResponseCapture.Start(http, runtime._maxBodySize);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo? failed = null;
+            try
+            {
+                await inner.ExecuteResultAsync(context).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                failed = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
+            }
+
+            await capture.EndAsync().ConfigureAwait(false);
+            if (ResponsePolicy.IsWriteSuccess(inner, http.Response.StatusCode, executed: failed is null))
+            {
+                byte[]? writeThrough = endpoint.WriteThrough && failed is null && ResponsePolicy.IsWriteThroughValue(http, capture, endpoint)
+                    ? capture.Body.ToArray()
+                    : null;
+                await runtime.InvalidateAsync(set, writeThrough, endpoint, http.RequestAborted).ConfigureAwait(false);
+            }
+
+            failed?.Throw();
+            await capture.SendAsync().ConfigureAwait(false);
         }
     }
 }

@@ -79,8 +79,9 @@ public static class EndpointHitPath
 {
     /// <summary>
     /// Wraps the endpoint's request delegate with the hit path. Called by generated code as a "finally"
-    /// convention, once the request delegate exists. The caching filter is the first of the endpoint's filters,
-    /// so a hit answered through it runs none of the app's filters either: the hit path changes no behaviour.
+    /// convention, once the request delegate exists. Only endpoints without filters of the app's own get it:
+    /// the app's endpoint filters (access checks, validation) run on every request, hits included, so an
+    /// endpoint that has any is answered through the caching filter, after them.
     /// </summary>
     /// <param name="builder">The endpoint being built.</param>
     /// <param name="endpoint">The endpoint's settings.</param>
@@ -92,7 +93,7 @@ public static class EndpointHitPath
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(values);
         ArgumentNullException.ThrowIfNull(formKey);
-        if (builder is not RouteEndpointBuilder route || builder.RequestDelegate is not { } inner)
+        if (builder is not RouteEndpointBuilder route || builder.RequestDelegate is not { } inner || builder.FilterFactories.Count > 1)
         {
             return;
         }

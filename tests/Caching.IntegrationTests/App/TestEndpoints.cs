@@ -146,8 +146,8 @@ public static class TestEndpoints
             return new Report(id, 1);
         });
 
-        // Filters of the app's own, on the endpoint and on its group: the caching filter comes first (as Output
-        // Caching runs before them), in both modes, so they run on misses and a hit is answered without them.
+        // Filters of the app's own, on the endpoint and on its group: they run on every request, hits included
+        // (the endpoint filter is an API-key check), in both modes.
         Microsoft.AspNetCore.Routing.RouteGroupBuilder guardedGroup = app.MapGroup("/guarded").AddEndpointFilter(async (context, next) =>
         {
             context.HttpContext.RequestServices.GetRequiredService<BlogStore>().Count("GroupFilter");
@@ -160,6 +160,11 @@ public static class TestEndpoints
         }).AddEndpointFilter(async (context, next) =>
         {
             context.HttpContext.RequestServices.GetRequiredService<BlogStore>().Count("EndpointFilter");
+            if (context.HttpContext.Request.Headers["X-Api-Key"] != "secret")
+            {
+                return Results.Unauthorized();
+            }
+
             return await next(context);
         });
 

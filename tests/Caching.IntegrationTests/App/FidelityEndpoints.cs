@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Caching.IntegrationTests.App;
+
+[JsonDerivedType(typeof(Circle))]
+public class Shape
+{
+    public string Name { get; set; } = "";
+}
+
+public sealed class Circle : Shape
+{
+    public double Radius { get; set; }
+}
+
+/// <summary>
+/// Endpoints whose responses carry more than a value (headers, cookies, other statuses, other content types),
+/// each cached one (/f/...) with an uncached twin (/u/...): what the cache sends is compared with the twin.
+/// </summary>
+public static class FidelityEndpoints
+{
+    private static readonly JsonSerializerOptions SnakeCase = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static void Map(WebApplication app)
+    {
+        // Slow, then 404 or an exception: concurrent followers must not be handed "nothing" as a hit.
+        app.MapGet("/f/missing/{id}", [Cache("f_missing")] async (int id, BlogStore db) => { db.Count("Missing"); await Task.Delay(300); return Results.NotFound(); });
+        app.MapGet("/f/throws/{id}", [Cache("f_throws")] async Task<Post> (int id, BlogStore db) => { db.Count("Throws"); await Task.Delay(300); throw new InvalidOperationException("boom"); });
+
+        // Headers of the handler's own.
+        app.MapGet("/f/headers/{id}", [Cache("f_headers")] (int id, HttpResponse http, BlogStore db) => Headers(id, http, db));
+        app.MapGet("/u/headers/{id}", (int id, HttpResponse http, BlogStore db) => Headers(id, http, db));
+
+        // Responses that must never be shared.
+        app.MapGet("/f/cookie/{id}", [Cache("f_cookie")] (int id, HttpResponse http, BlogStore db) => Cookie(id, http, db));
+        app.MapGet("/f/nostore/{id}", [Cache("f_nostore")] (int id, HttpResponse http, BlogStore db) => CacheControl(id, http, db, "no-store", "NoStore"));
+        app.MapGet("/f/private/{id}", [Cache("f_private")] (int id, HttpResponse http, BlogStore db) => CacheControl(id, http, db, "private, max-age=60", "Private"));
+
+        // Other serializers, content types and runtime types.
+        app.MapGet("/f/json/{id}", [Cache("f_json")] (int id) => TypedResults.Json(new Profile("Ann " + id, "bio"), SnakeCase, contentType: "application/vnd.demo+json"));
+        app.MapGet("/u/json/{id}", (int id) => TypedResults.Json(new Profile("Ann " + id, "bio"), SnakeCase, contentType: "application/vnd.demo+json"));
+        app.MapGet("/f/derived/{id}", [Cache("f_derived")] Shape (int id) => new Circle { Name = "c" + id, Radius = 1.5 });
+        app.MapGet("/u/derived/{id}", Shape (int id) => new Circle { Name = "c" + id, Radius = 1.5 });
+        app.MapGet("/f/stream/{n}", [Cache("f_stream", ResourceIdName = "n")] (int n) => Numbers(n));
+        app.MapGet("/u/stream/{n}", (int n) => Numbers(n));
+        app.MapGet("/f/created/{id}", [Cache("f_created")] (int id) => Results.Text("<p>" + id + "</p>", "text/html; charset=utf-8", statusCode: 200));
+        app.MapGet("/u/created/{id}", (int id) => Results.Text("<p>" + id + "</p>", "text/html; charset=utf-8", statusCode: 200));
+
+        // A read and the writes that invalidate it (or must not).
+        app.MapGet("/f/post/{id}", [Cache("f_post", ResourceIdName = "id")] (int id, BlogStore db) => { db.Count("FPost"); return db.Posts[id]; });
+        app.MapPut("/f/forbid/{id}", [Cache("f_post", ResourceIdName = "id")] (int id) => Results.Forbid());
+        app.MapPut("/f/challenge/{id}", [Cache("f_post", ResourceIdName = "id")] (int id) => Results.Challenge());
+        app.MapPut("/f/problem/{id}", [Cache("f_post", ResourceIdName = "id")] (int id) => Results.Problem("down", statusCode: 503));
+        app.MapPut("/f/status/{id}", [Cache("f_post", ResourceIdName = "id")] (int id, HttpResponse http) => { http.StatusCode = 409; return "conflict"; });
+        app.MapPut("/f/throwing/{id}", [Cache("f_post", ResourceIdName = "id")] string (int id) => throw new InvalidOperationException("no"));
+        app.MapPut("/f/redirect/{id}", [Cache("f_post", ResourceIdName = "id")] (int id) => Results.Redirect("/f/post/" + id));
+        app.MapPut("/f/ok/{id}", [Cache("f_post", ResourceIdName = "id")] (int id) => Results.NoContent());
+    }
+
+    private static Post Headers(int id, HttpResponse http, BlogStore db)
+    {
+        db.Count("Headers");
+        http.Headers.ETag = "\"v" + id + "\"";
+        http.Headers.ContentLanguage = "de-CH";
+        http.Headers["X-Custom"] = new Microsoft.Extensions.Primitives.StringValues(["a", "b"]);
+        http.Headers.CacheControl = "public, max-age=60";
+        return db.Posts[id];
+    }
+
+    private static Post Cookie(int id, HttpResponse http, BlogStore db)
+    {
+        db.Count("Cookie");
+        http.Cookies.Append("session", "secret-" + id);
+        return db.Posts[id];
+    }
+
+    private static Post CacheControl(int id, HttpResponse http, BlogStore db, string value, string counter)
+    {
+        db.Count(counter);
+        http.Headers.CacheControl = value;
+        return db.Posts[id];
+    }
+
+    private static async IAsyncEnumerable<int> Numbers(int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            await Task.Yield();
+            yield return i;
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System.Net;
+using Caching.IntegrationTests.App;
+using Caching.IntegrationTests.Infrastructure;
+
+namespace Caching.IntegrationTests;
+
+/// <summary>
+/// What a cached endpoint sends is what its handler sends without [Cache]: headers, content types, statuses and
+/// runtime types, on misses and hits; what must not be shared is not stored; writes invalidate only on success.
+/// </summary>
+public abstract class ResponseFidelityTests : IAsyncLifetime
+{
+    private TestAppHost _host = null!;
+
+    protected abstract StoreKind Store { get; }
+
+    private HttpClient Client => _host.Client;
+
+    public async Task InitializeAsync() => _host = await TestAppHost.StartAsync(Store, map: FidelityEndpoints.Map);
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Theory]
+    [InlineData("/f/missing/1", HttpStatusCode.NotFound, "Missing")]
+    [InlineData("/f/throws/1", HttpStatusCode.InternalServerError, "Throws")]
+    public async Task Concurrent_misses_whose_leader_stores_nothing_each_get_a_real_response(string path, HttpStatusCode expected, string counter)
+    {
+        HttpResponseMessage[] responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Client.GetAsync(path)));
+
+        Assert.All(responses, r => Assert.Equal(expected, r.StatusCode));
+        Assert.DoesNotContain(responses, r => r.Headers.TryGetValues("X-Cache", out var v) && v.Single() == "HIT");
+        Assert.InRange(_host.Db.Calls(counter), 2, 10); // the followers ran the handler themselves
+    }
+
+    [Theory]
+    [InlineData("/f/headers/3", "/u/headers/3")]
+    [InlineData("/f/json/3", "/u/json/3")]
+    [InlineData("/f/derived/3", "/u/derived/3")]
+    [InlineData("/f/stream/4", "/u/stream/4")]
+    [InlineData("/f/created/3", "/u/created/3")]
+    public async Task Miss_and_hit_send_the_status_content_type_headers_and_bytes_of_the_uncached_handler(string cached, string uncached)
+    {
+        HttpResponseMessage reference = await Client.GetAsync(uncached);
+        HttpResponseMessage miss = await Client.GetAsync(cached);
+        HttpResponseMessage hit = await Client.GetAsync(cached);
+
+        Assert.Equal("HIT", hit.Headers.GetValues("X-Cache").Single());
+        byte[] expected = await reference.Content.ReadAsByteArrayAsync();
+        foreach (HttpResponseMessage response in new[] { miss, hit })
+        {
+            Assert.Equal(reference.StatusCode, response.StatusCode);
+            Assert.Equal(reference.Content.Headers.ContentType?.ToString(), response.Content.Headers.ContentType?.ToString());
+            Assert.Equal(expected, await response.Content.ReadAsByteArrayAsync());
+            Assert.Equal(Own(reference), Own(response));
+        }
+    }
+
+    [Theory]
+    [InlineData("/f/cookie/4", "Cookie")]
+    [InlineData("/f/nostore/4", "NoStore")]
+    [InlineData("/f/private/4", "Private")]
+    public async Task Responses_with_cookies_no_store_or_private_are_never_stored(string path, string counter)
+    {
+        HttpResponseMessage first = await Client.GetAsync(path);
+        HttpResponseMessage second = await Client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(2, _host.Db.Calls(counter));
+        Assert.Equal(first.Headers.Contains("Set-Cookie"), second.Headers.Contains("Set-Cookie"));
+        Assert.NotEqual("HIT", second.Headers.GetValues("X-Cache").Single());
+    }
+
+    [Theory]
+    [InlineData("/f/forbid/6", false)]
+    [InlineData("/f/challenge/6", false)]
+    [InlineData("/f/problem/6", false)]
+    [InlineData("/f/status/6", false)]
+    [InlineData("/f/throwing/6", false)]
+    [InlineData("/f/redirect/6", true)]
+    [InlineData("/f/ok/6", true)]
+    public async Task A_write_invalidates_only_when_the_response_it_sent_is_a_success(string write, bool invalidates)
+    {
+        await Client.GetAsync("/f/post/6");
+        await Client.PutAsync(write, content: null);
+        HttpResponseMessage after = await Client.GetAsync("/f/post/6");
+
+        Assert.Equal(invalidates ? "MISS" : "HIT", after.Headers.GetValues("X-Cache").Single());
+        Assert.Equal(invalidates ? 2 : 1, _host.Db.Calls("FPost"));
+    }
+
+    // The response's headers without the per-response ones (and without the cache's own).
+    private static string Own(HttpResponseMessage response) => string.Join("\n", response.Headers
+        .Concat(response.Content.Headers)
+        .Where(h => h.Key is not ("Date" or "Server" or "Transfer-Encoding" or "Content-Length" or "X-Cache"))
+        .OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase)
+        .Select(h => h.Key + ": " + string.Join(",", h.Value)));
+}
+
+public sealed class EmbeddedStoreResponseFidelityTests : ResponseFidelityTests
+{
+    protected override StoreKind Store => StoreKind.Embedded;
+}
+
+public sealed class RedisStoreResponseFidelityTests : ResponseFidelityTests
+{
+    protected override StoreKind Store => StoreKind.Redis;
+}
