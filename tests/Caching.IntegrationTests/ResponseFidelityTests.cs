@@ -38,6 +38,8 @@ public abstract class ResponseFidelityTests : IAsyncLifetime
     [InlineData("/f/derived/3", "/u/derived/3")]
     [InlineData("/f/stream/4", "/u/stream/4")]
     [InlineData("/f/created/3", "/u/created/3")]
+    [InlineData("/api/posts/3/title", "/api/posts/raw/3/title")]
+    [InlineData("/api/posts/3/tagged", "/api/posts/raw/3/tagged")]
     public async Task Miss_and_hit_send_the_status_content_type_headers_and_bytes_of_the_uncached_handler(string cached, string uncached)
     {
         HttpResponseMessage reference = await Client.GetAsync(uncached);
@@ -86,6 +88,17 @@ public abstract class ResponseFidelityTests : IAsyncLifetime
 
         Assert.Equal(invalidates ? "MISS" : "HIT", after.Headers.GetValues("X-Cache").Single());
         Assert.Equal(invalidates ? 2 : 1, _host.Db.Calls("FPost"));
+    }
+
+    [Fact]
+    public async Task A_controller_write_that_sent_403_does_not_invalidate()
+    {
+        await Client.GetAsync("/api/posts/8");
+        HttpResponseMessage refused = await Client.PutAsync("/api/posts/8/refused", content: null);
+        HttpResponseMessage after = await Client.GetAsync("/api/posts/8");
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal("HIT", after.Headers.GetValues("X-Cache").Single());
     }
 
     // The response's headers without the per-response ones (and without the cache's own).

@@ -67,7 +67,27 @@ internal sealed class CachingApplicationModelConvention : IApplicationModelConve
     {
         public bool IsReusable => true;
 
-        public IFilterMetadata CreateInstance(IServiceProvider serviceProvider) => create(serviceProvider);
+        public IFilterMetadata CreateInstance(IServiceProvider serviceProvider) => new ActionCacheFilter(create(serviceProvider));
+    }
+
+    // The generated action filter, plus the result half: a miss's store and a write's invalidation run around the
+    // result's execution, so they see what the result (after result filters such as [Produces]) really sent.
+    private sealed class ActionCacheFilter(IAsyncActionFilter generated) : IAsyncActionFilter, IAsyncAlwaysRunResultFilter
+    {
+        public Task OnActionExecutionAsync(ActionExecutingContext context, ActionExecutionDelegate next) => generated.OnActionExecutionAsync(context, next);
+
+        public async Task OnResultExecutionAsync(ResultExecutingContext context, ResultExecutionDelegate next)
+        {
+            IDictionary<object, object?> items = context.HttpContext.Items;
+            if (items.TryGetValue(EndpointCacheRuntime.ResultWorkItem, out object? work) && work is EndpointCacheRuntime.IResultWork pending)
+            {
+                items.Remove(EndpointCacheRuntime.ResultWorkItem);
+                await pending.RunAsync(context.HttpContext, () => next()).ConfigureAwait(false);
+                return;
+            }
+
+            await next().ConfigureAwait(false);
+        }
     }
 }
 

@@ -289,15 +289,17 @@ public sealed class EndpointCacheRuntime
             return;
         }
 
-        var load = new ActionLoad(this, key, namespaceName, tags, endpoint, plan.Lookup, plan.Lead);
+        // Headers the action sets (before its result runs) are the endpoint's own too.
+        var load = new ActionLoad(this, key, namespaceName, tags, endpoint, plan.Lookup, plan.Lead, ResponseCapture.SnapshotHeaders(http));
         bool handedOver = false;
         try
         {
             ActionExecutedContext executed = await next().ConfigureAwait(false);
             if (executed.Result is not null && (executed.Exception is null || executed.ExceptionHandled))
             {
-                // Stored once the result has run (formatters, content negotiation): what it sent is what is kept.
-                executed.Result = new CapturingActionResult(executed.Result, load);
+                // Stored once the result has run (result filters such as [Produces], formatters, content
+                // negotiation): what it sent is what is kept. The generated filter's result half runs it.
+                http.Items[ResultWorkItem] = load;
                 http.Response.RegisterForDisposeAsync(load);
                 handedOver = true;
             }
@@ -347,7 +349,7 @@ public sealed class EndpointCacheRuntime
         }
 
         // Invalidated once the result has run, judged from the status it sent, before the client sees it.
-        executed.Result = new InvalidatingActionResult(executed.Result, this, set, endpoint);
+        context.HttpContext.Items[ResultWorkItem] = new ActionInvalidation(executed, this, set, endpoint);
     }
 
     // The hit path: a GET whose key the request's values form is answered from the cache before binding; anything
@@ -673,14 +675,23 @@ public sealed class EndpointCacheRuntime
 
     // One controller GET's miss, from the lookup to the store: finished by the capturing result once it has run,
     // or, if it never runs (a result filter answered, an exception), when the response is disposed.
-    private sealed class ActionLoad(EndpointCacheRuntime runtime, string key, string? namespaceName, string[]? tags, CachedEndpointInfo endpoint, CacheLookup? lookup, TaskCompletionSource<byte[]?>? lead) : IAsyncDisposable
+    // HttpContext.Items key: what the action's result must be run through (a store or an invalidation).
+    internal static readonly object ResultWorkItem = new();
+
+    /// <summary>Work that runs around a controller action's result: it captures what the result writes.</summary>
+    internal interface IResultWork
+    {
+        Task RunAsync(HttpContext http, Func<Task> execute);
+    }
+
+    private sealed class ActionLoad(EndpointCacheRuntime runtime, string key, string? namespaceName, string[]? tags, CachedEndpointInfo endpoint, CacheLookup? lookup, TaskCompletionSource<byte[]?>? lead, KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] headersBefore) : IAsyncDisposable, IResultWork
     {
         private byte[]? _entry;
         private int _done;
 
         public async Task RunAsync(HttpContext http, Func<Task> execute)
         {
-            await using ResponseCapture capture = ResponseCapture.Start(http, runtime._maxBodySize);
+            await using ResponseCapture capture = ResponseCapture.Start(http, runtime._maxBodySize, headersBefore);
             await execute().ConfigureAwait(false);
             await capture.EndAsync().ConfigureAwait(false);
             if (lookup is not null && ResponsePolicy.IsStorable(http, capture))
@@ -716,21 +727,15 @@ public sealed class EndpointCacheRuntime
         }
     }
 
-    private sealed class CapturingActionResult(IActionResult inner, ActionLoad load) : IActionResult
+    private sealed class ActionInvalidation(ActionExecutedContext executed, EndpointCacheRuntime runtime, InvalidationSet set, CachedEndpointInfo endpoint) : IResultWork
     {
-        public Task ExecuteResultAsync(ActionContext context) => load.RunAsync(context.HttpContext, () => inner.ExecuteResultAsync(context));
-    }
-
-    private sealed class InvalidatingActionResult(IActionResult inner, EndpointCacheRuntime runtime, InvalidationSet set, CachedEndpointInfo endpoint) : IActionResult
-    {
-        public async Task ExecuteResultAsync(ActionContext context)
+        public async Task RunAsync(HttpContext http, Func<Task> execute)
         {
-            HttpContext http = context.HttpContext;
             await using ResponseCapture capture = ResponseCapture.Start(http, runtime._maxBodySize);
             System.Runtime.ExceptionServices.ExceptionDispatchInfo? failed = null;
             try
             {
-                await inner.ExecuteResultAsync(context).ConfigureAwait(false);
+                await execute().ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -738,7 +743,7 @@ public sealed class EndpointCacheRuntime
             }
 
             await capture.EndAsync().ConfigureAwait(false);
-            if (ResponsePolicy.IsWriteSuccess(inner, http.Response.StatusCode, executed: failed is null))
+            if (ResponsePolicy.IsWriteSuccess(executed.Result, http.Response.StatusCode, executed: failed is null))
             {
                 byte[]? writeThrough = endpoint.WriteThrough && failed is null && ResponsePolicy.IsWriteThroughValue(http, capture, endpoint)
                     ? capture.Body.ToArray()

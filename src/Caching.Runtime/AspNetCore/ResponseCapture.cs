@@ -24,19 +24,26 @@ internal sealed class ResponseCapture : IAsyncDisposable
     private readonly KeyValuePair<string, StringValues>[] _headersBefore;
     private bool _ended;
 
-    private ResponseCapture(HttpContext http, IHttpResponseBodyFeature original, int limit)
+    private ResponseCapture(HttpContext http, IHttpResponseBodyFeature original, int limit, KeyValuePair<string, StringValues>[]? headersBefore)
     {
         _http = http;
         _original = original;
         _stream = new CaptureStream(original, limit);
         _feature = new StreamResponseBodyFeature(_stream, original);
-        _headersBefore = http.Response.Headers.Count == 0 ? [] : [.. http.Response.Headers];
+        _headersBefore = headersBefore ?? SnapshotHeaders(http);
         http.Features.Set<IHttpResponseBodyFeature>(_feature);
     }
 
     /// <summary>Starts capturing the response of <paramref name="http"/>.</summary>
-    public static ResponseCapture Start(HttpContext http, int limit)
-        => new(http, http.Features.Get<IHttpResponseBodyFeature>() ?? throw new InvalidOperationException("The request has no response body feature."), limit);
+    /// <param name="http">The request's context.</param>
+    /// <param name="limit">The most bytes buffered.</param>
+    /// <param name="headersBefore">The response headers before the endpoint ran, when that was earlier than now (MVC actions).</param>
+    public static ResponseCapture Start(HttpContext http, int limit, KeyValuePair<string, StringValues>[]? headersBefore = null)
+        => new(http, http.Features.Get<IHttpResponseBodyFeature>() ?? throw new InvalidOperationException("The request has no response body feature."), limit, headersBefore);
+
+    /// <summary>The response headers as they are now, to tell later which ones the endpoint set.</summary>
+    public static KeyValuePair<string, StringValues>[] SnapshotHeaders(HttpContext http)
+        => http.Response.Headers.Count == 0 ? [] : [.. http.Response.Headers];
 
     /// <summary>Whether the body grew past the limit and went through unbuffered: such a response is never stored.</summary>
     public bool Overflowed => _stream.Overflowed;
