@@ -48,7 +48,9 @@ internal sealed class DefaultCache : ICache
 
     public async ValueTask<CacheResult<T>> TryGetAsync<T>(string key, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
-        CacheLookup lookup = await _engine.GetAsync(key, options?.Namespace, options?.KeyPrefix, cancellationToken).ConfigureAwait(false);
+        // A read that loads nothing takes no lease: a lease left behind would keep the next load from storing.
+        var read = new CacheEntryOptions { Namespace = options?.Namespace, KeyPrefix = options?.KeyPrefix };
+        CacheLookup lookup = await _engine.GetAsync(key, read, takeLease: false, cancellationToken).ConfigureAwait(false);
         return lookup.Value is { } stored ? new CacheResult<T>(true, Deserialize<T>(stored)) : default;
     }
 
