@@ -236,7 +236,20 @@ public sealed class CacheEngine
     /// <param name="maxWait">The bound.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The stored bytes, or null.</returns>
-    public async ValueTask<ReadOnlyMemory<byte>?> WaitForLeaseHolderAsync(string key, string? keyPrefix, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    public ValueTask<ReadOnlyMemory<byte>?> WaitForLeaseHolderAsync(string key, string? keyPrefix, TimeSpan maxWait, CancellationToken cancellationToken = default)
+        => WaitForLeaseHolderAsync(key, new CacheEntryOptions { KeyPrefix = keyPrefix }, maxWait, cancellationToken);
+
+    /// <summary>
+    /// Waits, up to <paramref name="maxWait"/>, for the holder of the key's lease (on any instance) to store the
+    /// value: distributed stampede protection. Returns null when it does not come (released, expired, too slow),
+    /// or when what was stored is not a live value of <paramref name="entry"/>'s namespace.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <param name="entry">The entry's namespace (if any) and the key prefix reported in metrics.</param>
+    /// <param name="maxWait">The bound.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The stored bytes (the payload, for a namespaced entry), or null.</returns>
+    public async ValueTask<ReadOnlyMemory<byte>?> WaitForLeaseHolderAsync(string key, CacheEntryOptions? entry, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
         if (Backlog is { HasPending: true })
         {
@@ -244,21 +257,33 @@ public sealed class CacheEngine
             return null;
         }
 
+        string? namespaceName = entry?.Namespace;
         long deadline = Stopwatch.GetTimestamp() + (long)(maxWait.TotalSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < deadline)
         {
             await Task.Delay(LeasePollInterval, cancellationToken).ConfigureAwait(false);
-            byte[]? value = await Guard(_store.GetAsync(key, cancellationToken)).ConfigureAwait(false);
-            if (value is null || NamespaceEnvelope.IsEnvelope(value))
+            ValueTask<byte[]?> read = Guard(_store.GetAsync(key, cancellationToken));
+            ValueTask<string?> reading = namespaceName is null ? default : Guard(_store.GetNamespaceVersionAsync(namespaceName, cancellationToken));
+            byte[]? value = await read.ConfigureAwait(false);
+            string? version = namespaceName is null ? null : await reading.ConfigureAwait(false);
+            if (value is null)
             {
                 return null;
             }
 
-            if (!NamespaceEnvelope.IsLease(value))
+            if (NamespaceEnvelope.IsLease(value))
             {
-                Record(hit: true, keyPrefix ?? UnspecifiedKeyPrefix);
-                return value;
+                continue;
             }
+
+            ReadOnlyMemory<byte> payload = value;
+            if (namespaceName is null ? NamespaceEnvelope.IsEnvelope(value) : version is null || !NamespaceEnvelope.TryUnwrap(value, version, out payload))
+            {
+                return null;
+            }
+
+            Record(hit: true, entry?.KeyPrefix ?? UnspecifiedKeyPrefix);
+            return payload;
         }
 
         return null;
