@@ -87,11 +87,14 @@ public sealed class CacheEngine
     /// <param name="namespaceName">The namespace the entry belongs to, or <see langword="null"/>.</param>
     /// <param name="keyPrefix">The key prefix reported in metrics.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>The lookup: the bytes on a hit; on a miss, what <see cref="SetAsync"/> needs to store safely.</returns>
+    /// <returns>
+    /// The lookup: the bytes on a hit; on a miss, what <see cref="SetAsync"/> needs to store safely, the key's lease
+    /// included (give it back with <see cref="ReleaseLeaseAsync"/> when nothing is stored).
+    /// </returns>
     public ValueTask<CacheLookup> GetAsync(string key, string? namespaceName, string? keyPrefix, CancellationToken cancellationToken = default)
         => GetAsync(key, new CacheEntryOptions { Namespace = namespaceName, KeyPrefix = keyPrefix }, cancellationToken);
 
-    /// <summary>Reads an entry; on a miss of a plain (not namespaced) key, takes the key's lease.</summary>
+    /// <summary>Reads an entry; on a miss, takes the key's lease (namespaced or not).</summary>
     /// <param name="key">The key.</param>
     /// <param name="entry">The entry's namespace, tags (filed with the lease, before loading), time to live and metrics prefix.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -99,7 +102,7 @@ public sealed class CacheEngine
     public ValueTask<CacheLookup> GetAsync(string key, CacheEntryOptions? entry, CancellationToken cancellationToken = default)
         => GetAsync(key, entry, takeLease: true, cancellationToken);
 
-    /// <summary>Reads an entry; on a miss of a plain (not namespaced) key, takes the key's lease if asked to.</summary>
+    /// <summary>Reads an entry; on a miss, takes the key's lease (namespaced or not) if asked to.</summary>
     /// <param name="key">The key.</param>
     /// <param name="entry">The entry's namespace, tags (filed with the lease, before loading), time to live and metrics prefix.</param>
     /// <param name="takeLease">Whether a miss takes the key's lease (needed to store the value loaded next).</param>
@@ -146,7 +149,7 @@ public sealed class CacheEngine
                 return new CacheLookup(value.AsMemory(), null, null);
             }
 
-            return takeLease ? await LeaseAsync(key, entry, cancellationToken).ConfigureAwait(false) : new CacheLookup(null, null, null, leasedByOther: _options.UseLeases, absent: true);
+            return takeLease ? await LeaseAsync(key, entry, null, null, cancellationToken).ConfigureAwait(false) : new CacheLookup(null, null, null, leasedByOther: _options.UseLeases, absent: true);
         }
 
         ValidateName(namespaceName, "namespace", nameof(namespaceName));
@@ -164,16 +167,37 @@ public sealed class CacheEngine
         }
 
         RecordLookup(hit: false, keyPrefix, countMiss);
-        return new CacheLookup(null, namespaceName, currentVersion);
+        if (stored is not null && NamespaceEnvelope.IsLease(stored))
+        {
+            // Someone is loading it right now.
+            return new CacheLookup(null, namespaceName, currentVersion, leasedByOther: true);
+        }
+
+        if (!takeLease)
+        {
+            return new CacheLookup(null, namespaceName, currentVersion, leasedByOther: _options.UseLeases, absent: stored is null);
+        }
+
+        if (stored is not null && _options.UseLeases)
+        {
+            // An entry of an earlier namespace version (or one written without this namespace): never served to this
+            // reader again. Removed only if it is still exactly what was read (compare-and-delete), so that a lease
+            // or a value stored since stays, then the lease is taken as for an absent key.
+            await Guard(_store.ReleaseLeaseAsync(key, stored, cancellationToken)).ConfigureAwait(false);
+        }
+
+        return await LeaseAsync(key, entry, namespaceName, currentVersion, cancellationToken).ConfigureAwait(false);
     }
 
     // A miss takes the key's lease (SET NX), tags filed first: an invalidation of the key, by key, pattern or
-    // tag, from now on removes the lease, and the value loaded next is then not stored.
-    private async ValueTask<CacheLookup> LeaseAsync(string key, CacheEntryOptions? entry, CancellationToken cancellationToken)
+    // tag, from now on removes the lease, and the value loaded next is then not stored. A write of a fresh value
+    // replaces the lease, which fails the loader's compare-and-set too. For a namespaced key the lookup also
+    // carries the namespace version seen, which the value is stored under.
+    private async ValueTask<CacheLookup> LeaseAsync(string key, CacheEntryOptions? entry, string? namespaceName, string? observedVersion, CancellationToken cancellationToken)
     {
         if (!_options.UseLeases)
         {
-            return new CacheLookup(null, null, null);
+            return new CacheLookup(null, namespaceName, observedVersion);
         }
 
         TimeSpan ttl = entry?.Expiration ?? _options.DefaultExpiration;
@@ -186,7 +210,9 @@ public sealed class CacheEngine
 
         byte[] lease = NamespaceEnvelope.NewLease();
         bool taken = await Guard(_store.TryAcquireLeaseAsync(key, lease, _options.LeaseDuration, cancellationToken)).ConfigureAwait(false);
-        return taken ? new CacheLookup(null, null, null, lease) : new CacheLookup(null, null, null, leasedByOther: true);
+        return taken
+            ? new CacheLookup(null, namespaceName, observedVersion, lease)
+            : new CacheLookup(null, namespaceName, observedVersion, leasedByOther: true);
     }
 
     /// <summary>Gives up a lease taken by <see cref="GetAsync(string, CacheEntryOptions?, CancellationToken)"/> when nothing will be stored.</summary>
@@ -210,7 +236,20 @@ public sealed class CacheEngine
     /// <param name="maxWait">The bound.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The stored bytes, or null.</returns>
-    public async ValueTask<ReadOnlyMemory<byte>?> WaitForLeaseHolderAsync(string key, string? keyPrefix, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    public ValueTask<ReadOnlyMemory<byte>?> WaitForLeaseHolderAsync(string key, string? keyPrefix, TimeSpan maxWait, CancellationToken cancellationToken = default)
+        => WaitForLeaseHolderAsync(key, new CacheEntryOptions { KeyPrefix = keyPrefix }, maxWait, cancellationToken);
+
+    /// <summary>
+    /// Waits, up to <paramref name="maxWait"/>, for the holder of the key's lease (on any instance) to store the
+    /// value: distributed stampede protection. Returns null when it does not come (released, expired, too slow),
+    /// or when what was stored is not a live value of <paramref name="entry"/>'s namespace.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <param name="entry">The entry's namespace (if any) and the key prefix reported in metrics.</param>
+    /// <param name="maxWait">The bound.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The stored bytes (the payload, for a namespaced entry), or null.</returns>
+    public async ValueTask<ReadOnlyMemory<byte>?> WaitForLeaseHolderAsync(string key, CacheEntryOptions? entry, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
         if (Backlog is { HasPending: true })
         {
@@ -218,21 +257,33 @@ public sealed class CacheEngine
             return null;
         }
 
+        string? namespaceName = entry?.Namespace;
         long deadline = Stopwatch.GetTimestamp() + (long)(maxWait.TotalSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < deadline)
         {
             await Task.Delay(LeasePollInterval, cancellationToken).ConfigureAwait(false);
-            byte[]? value = await Guard(_store.GetAsync(key, cancellationToken)).ConfigureAwait(false);
-            if (value is null || NamespaceEnvelope.IsEnvelope(value))
+            ValueTask<byte[]?> read = Guard(_store.GetAsync(key, cancellationToken));
+            ValueTask<string?> reading = namespaceName is null ? default : Guard(_store.GetNamespaceVersionAsync(namespaceName, cancellationToken));
+            byte[]? value = await read.ConfigureAwait(false);
+            string? version = namespaceName is null ? null : await reading.ConfigureAwait(false);
+            if (value is null)
             {
                 return null;
             }
 
-            if (!NamespaceEnvelope.IsLease(value))
+            if (NamespaceEnvelope.IsLease(value))
             {
-                Record(hit: true, keyPrefix ?? UnspecifiedKeyPrefix);
-                return value;
+                continue;
             }
+
+            ReadOnlyMemory<byte> payload = value;
+            if (namespaceName is null ? NamespaceEnvelope.IsEnvelope(value) : version is null || !NamespaceEnvelope.TryUnwrap(value, version, out payload))
+            {
+                return null;
+            }
+
+            Record(hit: true, entry?.KeyPrefix ?? UnspecifiedKeyPrefix);
+            return payload;
         }
 
         return null;
@@ -240,16 +291,23 @@ public sealed class CacheEngine
 
     private static readonly TimeSpan LeasePollInterval = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>Stores an entry with a time to live (one atomic SET), filing it under its tags first.</summary>
+    /// <summary>
+    /// Stores an entry with a time to live (one atomic SET), filing it under its tags first; or, with the
+    /// <paramref name="lookup"/> that took the key's lease, by compare-and-set on that lease.
+    /// </summary>
     /// <param name="key">The key.</param>
     /// <param name="value">The bytes.</param>
     /// <param name="options">Time to live, tags, namespace and metrics prefix; defaults when <see langword="null"/>.</param>
     /// <param name="lookup">
-    /// The lookup that missed before the value was loaded, if any. For a namespaced entry, the value is stored
-    /// under the version seen then, so an invalidation that happened while loading still wins.
+    /// The lookup that missed before the value was loaded, if any. The value is then stored only if the lookup's
+    /// lease is still in place (no invalidation of the key, by key, pattern or tag, and no write of a fresh value
+    /// came in between); for a namespaced entry, only if the namespace still has the version seen then, and
+    /// under that version, so a namespace invalidation that happens while storing still wins.
+    /// Without a lookup (write-through, warming) the value is fresh: it replaces whatever the key holds, leases
+    /// of loads in progress included, so those loads do not store.
     /// </param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns><see langword="true"/> when stored; <see langword="false"/> when a concurrent namespace invalidation made the value stale.</returns>
+    /// <returns><see langword="true"/> when stored; <see langword="false"/> when a concurrent change made the value possibly stale.</returns>
     public async ValueTask<bool> SetAsync(string key, ReadOnlyMemory<byte> value, CacheEntryOptions? options = null, CacheLookup? lookup = null, CancellationToken cancellationToken = default)
     {
         ValidateKey(key);
@@ -278,28 +336,27 @@ public sealed class CacheEngine
             return false;
         }
 
-        if (lookup is { } leased && namespaceName is null && leased.Lease is not null)
-        {
-            // Filled only through the lease: if an invalidation removed it meanwhile, the value may be stale.
-            _breaker.ThrowIfOpen();
-            bool stored = await Guard(_store.SetIfLeaseAsync(key, leased.Lease, value, ttl, cancellationToken)).ConfigureAwait(false);
-            if (stored)
-            {
-                _metrics.Set(options?.KeyPrefix ?? UnspecifiedKeyPrefix);
-            }
-
-            return stored;
-        }
-
+        byte[]? lease = lookup?.Lease;
         _breaker.ThrowIfOpen();
 
         if (namespaceName is not null)
         {
             ValidateName(namespaceName, "namespace", nameof(options));
-            string? version = lookup is { } seen && seen.NamespaceName == namespaceName
-                ? seen.ObservedNamespaceVersion
+            bool observed = lookup is { } seen && seen.NamespaceName == namespaceName;
+            string? version = observed
+                ? lookup!.Value.ObservedNamespaceVersion
                 : await Guard(_store.GetNamespaceVersionAsync(namespaceName, cancellationToken)).ConfigureAwait(false);
-            if (version is null)
+            if (version is not null && observed)
+            {
+                // Loaded after a lookup: if the namespace was invalidated since, the value is not stored at all.
+                // (Were it invalidated after this check, the envelope below still carries the old version: a miss.)
+                string? current = await Guard(_store.GetNamespaceVersionAsync(namespaceName, cancellationToken)).ConfigureAwait(false);
+                if (!string.Equals(current, version, StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+            else if (version is null)
             {
                 // No version yet: create one. If another writer created or bumped it meanwhile, a value loaded
                 // after a miss may predate that invalidation, so it is not stored.
@@ -323,6 +380,19 @@ public sealed class CacheEngine
             }
 
             envelope = NamespaceEnvelope.Wrap(version, value.Span);
+        }
+
+        if (lease is not null)
+        {
+            // Filled only through the lease (its tags were filed when it was taken): if an invalidation removed it,
+            // or a fresh value replaced it, meanwhile, this value may be stale.
+            bool stored = await Guard(_store.SetIfLeaseAsync(key, lease, envelope ?? value, ttl, cancellationToken)).ConfigureAwait(false);
+            if (stored)
+            {
+                _metrics.Set(options?.KeyPrefix ?? UnspecifiedKeyPrefix);
+            }
+
+            return stored;
         }
 
         if (tags is { Count: > 0 })

@@ -10,13 +10,19 @@ internal sealed class DefaultCache : ICache
 {
     private readonly CacheEngine _engine;
     private readonly JsonSerializerOptions _json;
+    private readonly bool _waitForLeaseHolder;
+    private readonly TimeSpan _leaseWait;
 
-    public DefaultCache(CacheEngine engine, IOptions<HttpJsonOptions> jsonOptions)
+    public DefaultCache(CacheEngine engine, IOptions<HttpJsonOptions> jsonOptions, IOptions<CachingOptions> options)
     {
         _engine = engine;
         _json = jsonOptions.Value.SerializerOptions;
+        _waitForLeaseHolder = options.Value.DistributedStampedeProtection;
+        _leaseWait = options.Value.CoalescingTimeout;
     }
 
+    // As the endpoint runtime: a miss takes the key's lease; the value is stored only by compare-and-set on it (an
+    // invalidation or a fresh write while the factory ran makes it fail), and the lease is given back otherwise.
     public async ValueTask<T> GetOrCreateAsync<T>(string key, Func<CancellationToken, ValueTask<T>> factory, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(factory);
@@ -24,6 +30,22 @@ internal sealed class DefaultCache : ICache
         if (lookup.Value is { } stored)
         {
             return Deserialize<T>(stored);
+        }
+
+        if (lookup.LeasedByOther && _waitForLeaseHolder)
+        {
+            // Another caller (here or on another instance) is loading the key: take its value when it comes.
+            if (await _engine.WaitForLeaseHolderAsync(key, options, _leaseWait, cancellationToken).ConfigureAwait(false) is { } loaded)
+            {
+                return Deserialize<T>(loaded);
+            }
+
+            // It gave up (released, expired, or its value was refused): read once more, taking the lease if free.
+            lookup = await _engine.GetAsync(key, options, takeLease: true, countMiss: false, cancellationToken).ConfigureAwait(false);
+            if (lookup.Value is { } again)
+            {
+                return Deserialize<T>(again);
+            }
         }
 
         bool filled = false;
@@ -48,7 +70,9 @@ internal sealed class DefaultCache : ICache
 
     public async ValueTask<CacheResult<T>> TryGetAsync<T>(string key, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
-        CacheLookup lookup = await _engine.GetAsync(key, options?.Namespace, options?.KeyPrefix, cancellationToken).ConfigureAwait(false);
+        // A read that loads nothing takes no lease: a lease left behind would keep the next load from storing.
+        var read = new CacheEntryOptions { Namespace = options?.Namespace, KeyPrefix = options?.KeyPrefix };
+        CacheLookup lookup = await _engine.GetAsync(key, read, takeLease: false, cancellationToken).ConfigureAwait(false);
         return lookup.Value is { } stored ? new CacheResult<T>(true, Deserialize<T>(stored)) : default;
     }
 
