@@ -568,7 +568,7 @@ public sealed class EndpointCacheRuntime
                     return new MissPlan(filled, null, null);
                 }
 
-                if (lookup is { LeasedByOther: true } && _waitForLeaseHolder && await TryWaitForLeaseHolderAsync(key, endpoint, cancellationToken).ConfigureAwait(false) is { } waited)
+                if (lookup is { LeasedByOther: true } && _waitForLeaseHolder && await TryWaitForLeaseHolderAsync(key, namespaceName, endpoint, cancellationToken).ConfigureAwait(false) is { } waited)
                 {
                     _coalescer.Complete(key, lead, waited.ToArray());
                     return new MissPlan(waited, null, null);
@@ -589,7 +589,7 @@ public sealed class EndpointCacheRuntime
             return new MissPlan(null, lookup, lead);
         }
 
-        if (lookup is { LeasedByOther: true } && _waitForLeaseHolder && await TryWaitForLeaseHolderAsync(key, endpoint, cancellationToken).ConfigureAwait(false) is { } loaded)
+        if (lookup is { LeasedByOther: true } && _waitForLeaseHolder && await TryWaitForLeaseHolderAsync(key, namespaceName, endpoint, cancellationToken).ConfigureAwait(false) is { } loaded)
         {
             // Another instance was loading this key and stored it while we waited.
             return new MissPlan(loaded, null, null);
@@ -598,11 +598,12 @@ public sealed class EndpointCacheRuntime
         return new MissPlan(null, lookup, lead);
     }
 
-    private async ValueTask<ReadOnlyMemory<byte>?> TryWaitForLeaseHolderAsync(string key, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
+    private async ValueTask<ReadOnlyMemory<byte>?> TryWaitForLeaseHolderAsync(string key, string? namespaceName, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
     {
         try
         {
-            return await _engine.WaitForLeaseHolderAsync(key, endpoint.KeyPrefixTemplate, _leaseWait, cancellationToken).ConfigureAwait(false);
+            CacheEntryOptions entry = namespaceName is null ? endpoint.ReadOptions : new CacheEntryOptions { Namespace = namespaceName, Expiration = endpoint.Expiration, KeyPrefix = endpoint.KeyPrefixTemplate };
+            return await _engine.WaitForLeaseHolderAsync(key, entry, _leaseWait, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsStoreFailure(ex))
         {
