@@ -12,6 +12,7 @@ internal sealed class DefaultCache : ICache
     private readonly JsonSerializerOptions _json;
     private readonly bool _waitForLeaseHolder;
     private readonly TimeSpan _leaseWait;
+    private readonly AspNetCore.MissCoalescer? _coalescer;
 
     public DefaultCache(CacheEngine engine, IOptions<HttpJsonOptions> jsonOptions, IOptions<CachingOptions> options)
     {
@@ -19,6 +20,7 @@ internal sealed class DefaultCache : ICache
         _json = jsonOptions.Value.SerializerOptions;
         _waitForLeaseHolder = options.Value.DistributedStampedeProtection;
         _leaseWait = options.Value.CoalescingTimeout;
+        _coalescer = options.Value.CoalesceMisses ? new AspNetCore.MissCoalescer(options.Value.CoalescingTimeout) : null;
     }
 
     // As the endpoint runtime: a miss takes the key's lease; the value is stored only by compare-and-set on it (an
@@ -26,9 +28,47 @@ internal sealed class DefaultCache : ICache
     public async ValueTask<T> GetOrCreateAsync<T>(string key, Func<CancellationToken, ValueTask<T>> factory, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(factory);
+        if (_coalescer is null)
+        {
+            return await LoadAsync(key, factory, options, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Single flight, as for endpoints: a first look without the lease; of the concurrent misses of this
+        // process, one (the leader) loads and the others take what it stored, or load themselves if it stored
+        // nothing (the factory threw or returned null, an invalidation came in between, it took too long).
+        CacheLookup first = await _engine.GetAsync(key, options, takeLease: false, countMiss: false, cancellationToken).ConfigureAwait(false);
+        if (first.Value is { } hit)
+        {
+            return Deserialize<T>(hit);
+        }
+
+        string flight = options?.Namespace is { } space ? space + "\n" + key : key;
+        TaskCompletionSource<byte[]?>? lead = _coalescer.TryLead(flight, _engine.InvalidationEpoch, out Task<byte[]?>? leader);
+        if (lead is null)
+        {
+            byte[]? shared = leader is null ? null : await _coalescer.FollowAsync(leader, cancellationToken).ConfigureAwait(false);
+            _engine.RecordLookup(shared is not null, options?.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix);
+            return shared is not null ? Deserialize<T>(shared) : await factory(cancellationToken).ConfigureAwait(false);
+        }
+
+        byte[]? stored = null;
+        try
+        {
+            return await LoadAsync(key, factory, options, bytes => stored = bytes, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _coalescer.Complete(flight, lead, stored);
+        }
+    }
+
+    // The read that takes the lease, the wait for another instance's lease holder, the factory and the store.
+    private async ValueTask<T> LoadAsync<T>(string key, Func<CancellationToken, ValueTask<T>> factory, CacheEntryOptions? options, Action<byte[]>? onStored, CancellationToken cancellationToken)
+    {
         CacheLookup lookup = await _engine.GetAsync(key, options, cancellationToken).ConfigureAwait(false);
         if (lookup.Value is { } stored)
         {
+            onStored?.Invoke(stored.ToArray());
             return Deserialize<T>(stored);
         }
 
@@ -37,6 +77,7 @@ internal sealed class DefaultCache : ICache
             // Another caller (here or on another instance) is loading the key: take its value when it comes.
             if (await _engine.WaitForLeaseHolderAsync(key, options, _leaseWait, cancellationToken).ConfigureAwait(false) is { } loaded)
             {
+                onStored?.Invoke(loaded.ToArray());
                 return Deserialize<T>(loaded);
             }
 
@@ -44,6 +85,7 @@ internal sealed class DefaultCache : ICache
             lookup = await _engine.GetAsync(key, options, takeLease: true, countMiss: false, cancellationToken).ConfigureAwait(false);
             if (lookup.Value is { } again)
             {
+                onStored?.Invoke(again.ToArray());
                 return Deserialize<T>(again);
             }
         }
@@ -54,7 +96,12 @@ internal sealed class DefaultCache : ICache
             T value = await factory(cancellationToken).ConfigureAwait(false);
             if (value is not null)
             {
-                filled = await _engine.SetAsync(key, Serialize(value), options, lookup, cancellationToken).ConfigureAwait(false);
+                byte[] bytes = Serialize(value);
+                filled = await _engine.SetAsync(key, bytes, options, lookup, cancellationToken).ConfigureAwait(false);
+                if (filled)
+                {
+                    onStored?.Invoke(bytes);
+                }
             }
 
             return value;
