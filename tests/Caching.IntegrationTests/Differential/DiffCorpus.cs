@@ -112,7 +112,8 @@ public static class DiffCorpus
     };
 
     /// <summary>The reads whose keys every write invalidates (its own key and ToInvalidateExtra), for the write scenarios.</summary>
-    public static string[] DataReaders { get; } = ["rec", "ok", "okornotfound", "etag", "task", "slow", "databad", "str"];
+    // "etag" is left out here: its lost ETag on hits is proven by the corpus tests and would hide freshness bugs.
+    public static string[] DataReaders { get; } = ["rec", "ok", "okornotfound", "task", "slow", "databad", "str"];
 
     public static DiffShape Read(string name) => Reads.Single(s => s.Name == name);
 
