@@ -16,21 +16,36 @@ internal sealed class MissCoalescer(TimeSpan maxWait)
     private readonly ConcurrentDictionary<string, Load> _loads = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Returns a lease when the caller leads the load of <paramref name="key"/>. Otherwise returns null, with the
-    /// leader's load to wait for, or with no leader when the one in flight started before an invalidation.
+    /// Returns a lease when the caller leads the load of <paramref name="key"/> (also when the load in flight
+    /// started before an invalidation: the caller then replaces it). Otherwise returns null, with the leader's
+    /// load to wait for.
     /// </summary>
     public TaskCompletionSource<byte[]?>? TryLead(string key, long epoch, out Task<byte[]?>? leader)
     {
         var mine = new Load(new TaskCompletionSource<byte[]?>(TaskCreationOptions.RunContinuationsAsynchronously), epoch);
-        Load current = _loads.GetOrAdd(key, mine);
-        if (ReferenceEquals(current, mine))
+        while (true)
         {
-            leader = null;
-            return mine.Completion;
-        }
+            Load current = _loads.GetOrAdd(key, mine);
+            if (ReferenceEquals(current, mine))
+            {
+                leader = null;
+                return mine.Completion;
+            }
 
-        leader = current.Epoch == epoch ? current.Completion.Task : null;
-        return null;
+            if (current.Epoch == epoch)
+            {
+                leader = current.Completion.Task;
+                return null;
+            }
+
+            // The load in flight started before an invalidation: its value may be stale and will not be handed
+            // on. This request leads a new load (the invalidation removed the old one's lease, so it can store).
+            if (_loads.TryUpdate(key, mine, current))
+            {
+                leader = null;
+                return mine.Completion;
+            }
+        }
     }
 
     /// <summary>Ends a lead: hands the stored bytes (or null when nothing was stored) to the waiters.</summary>

@@ -16,7 +16,13 @@ public abstract class GetOrCreateLeaseTests : IAsyncLifetime
 
     protected StoreHarness H { get; private set; } = null!;
 
-    public async Task InitializeAsync() => H = await CreateHarnessAsync(o => o.DistributedStampedeProtection = true);
+    // The lease is what callers on different instances share; in one process, single flight would answer the
+    // second caller first (GetOrCreateSingleFlightTests), so it is off here to exercise the lease alone.
+    public async Task InitializeAsync() => H = await CreateHarnessAsync(o =>
+    {
+        o.DistributedStampedeProtection = true;
+        o.CoalesceMisses = false;
+    });
 
     public async Task DisposeAsync() => await H.DisposeAsync();
 

@@ -20,14 +20,22 @@ public sealed class MissCoalescerTests
     }
 
     [Fact]
-    public void A_request_after_an_invalidation_does_not_follow_a_load_that_started_before_it()
+    public async Task A_request_after_an_invalidation_leads_a_new_load_instead_of_following_the_one_that_started_before_it()
     {
         var coalescer = new MissCoalescer(TimeSpan.FromSeconds(5));
-        Assert.NotNull(coalescer.TryLead("k", epoch: 7, out _));
+        TaskCompletionSource<byte[]?> stale = coalescer.TryLead("k", epoch: 7, out _)!;
 
+        TaskCompletionSource<byte[]?>? fresh = coalescer.TryLead("k", epoch: 8, out Task<byte[]?>? none);
+        Assert.NotNull(fresh);
+        Assert.Null(none);
+
+        // Later requests of the new epoch follow the new load, and the stale leader's end does not remove it.
         Assert.Null(coalescer.TryLead("k", epoch: 8, out Task<byte[]?>? leader));
-
-        Assert.Null(leader);
+        coalescer.Complete("k", stale, [1]);
+        Assert.Null(coalescer.TryLead("k", epoch: 8, out Task<byte[]?>? stillLeader));
+        coalescer.Complete("k", fresh!, [2]);
+        Assert.Equal(new byte[] { 2 }, await leader!);
+        Assert.Same(leader, stillLeader);
     }
 
     [Fact]
