@@ -268,8 +268,10 @@ public sealed class DiagnosticTests
     {
         string source = Prelude + """
             app.UseAttributeCaching();
-            app.MapGet("/k/{a}/{b}/{c}/{d}/{e}/{f}", [Cache("k_{a}_{b}_{c}_{d}_{e}_{requestValue0}_{requestText0}", ResourceIdName = "f")]
-                (bool a, System.Guid b, long c, decimal d, double e, int? f, short requestValue0, string requestText0) => 1);
+            app.MapGet("/k/{a}/{b}/{c}/{d}/{e}/{f}", [Cache("k_{a}_{b}_{c}_{d}_{e}_{requestValue0}_{requestText0}_{g}_{h}_{i}_{j}_{k}_{l}_{m}_{n}_{o}_{p}_{q}_{r}_{s}_{t}", ResourceIdName = "f")]
+                (bool a, System.Guid b, long c, decimal d, double e, int? f, short requestValue0, string requestText0,
+                 char g, sbyte h, byte i, ushort j, uint k, ulong l, float m, System.DateTime n, System.DateTimeOffset o,
+                 System.DateOnly p, System.TimeOnly q, System.TimeSpan r, System.DayOfWeek s, System.DayOfWeek? t) => 1);
             """ + Epilogue;
 
         foreach (bool rdg in new[] { false, true })
@@ -279,9 +281,12 @@ public sealed class DiagnosticTests
             Assert.DoesNotContain(run.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
             Assert.DoesNotContain(compilation, d => d.Severity == DiagnosticSeverity.Error);
             string generated = run.GeneratedSources.Single().SourceText.ToString();
-            Assert.Contains("bool.TryParse(requestText0_, out bool requestValue0_)", generated); // parameters named like the temporaries
-            Assert.Contains("global::System.Guid.TryParse(requestText1, global::System.Globalization.CultureInfo.InvariantCulture, out global::System.Guid requestValue1)", generated);
-            Assert.Contains("int? f = requestValue7;", generated);
+            Assert.Contains("global::Caching.Keys.RequestText.TryParse(requestText0_, out bool requestValue0_)", generated); // parameters named like the temporaries
+            Assert.Contains("global::Caching.Keys.RequestText.TryParse(requestText1, out global::System.Guid requestValue1)", generated);
+            Assert.Contains("int? f = requestValue21;", generated);
+            Assert.Contains("global::Caching.Keys.RequestText.TryParseEnum(requestText19, out global::System.DayOfWeek requestValue19)", generated);
+            Assert.Contains("global::System.DayOfWeek? t = requestValue20;", generated);
+            Assert.Equal(21, System.Text.RegularExpressions.Regex.Matches(generated, "RequestText\\.TryParse").Count); // every value but the string
         }
     }
 

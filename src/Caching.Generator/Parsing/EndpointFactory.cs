@@ -112,8 +112,8 @@ namespace Caching.Generator.Parsing
                 return model;
             }
 
-            (RequestSource source, string name, string? parseType) = RequestBinding.Describe(parameter);
-            return model with { Source = source, RequestName = name, ParseType = parseType };
+            (RequestSource source, string name, string? parseType, bool isEnum) = RequestBinding.Describe(parameter);
+            return model with { Source = source, RequestName = name, ParseType = parseType, ParseAsEnum = isEnum };
         }
 
         private static string? DefaultValue(IParameterSymbol parameter)
