@@ -52,6 +52,8 @@ public sealed class DiagnosticTests
     [InlineData("CACHE010", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("post", Expiration = 0)] (int id) => 1);""", "0", "positive")]
     [InlineData("CACHE012", DiagnosticSeverity.Warning, """var handler = [Cache("post")] (int id) => 1; app.MapGet("/p/{id}", handler);""", "Cache(\"post\")", "not applied")]
     [InlineData("CACHE013", DiagnosticSeverity.Warning, """app.MapPut("/p/{id}", [Cache("post", PatternToInvalidateExtra = ["user_{id}*"])] (int id) => 1);""", "{id}*", "separate placeholders")]
+    [InlineData("CACHE020", DiagnosticSeverity.Warning, """app.MapPut("/p/{id}", [Cache("post", PatternToInvalidateExtra = ["user_{id}_posts"])] (int id) => 1);""", "\"user_{id}_posts\"", "did you mean \"user_{id}_posts*\"?")]
+    [InlineData("CACHE020", DiagnosticSeverity.Warning, """app.MapPut("/p/{id}", [Cache("post", PatternToInvalidateExtra = ["search_posts_\\*"])] (int id) => 1);""", "\"search_posts_\\\\*\"", "has no wildcard")]
     public void Each_diagnostic_has_its_id_severity_and_exact_span(string id, DiagnosticSeverity severity, string statement, string underlined, string messagePart)
     {
         string source = Prelude + statement + Epilogue;
@@ -290,6 +292,30 @@ public sealed class DiagnosticTests
         }
     }
 
+    [Theory]
+    [InlineData("user_{id}_posts", "user_{id}_posts*")]
+    [InlineData("user_{id}", "user_{id}:*")]
+    [InlineData("recent_posts", "recent_posts*")]
+    [InlineData("user_{id}_posts*", null)]
+    [InlineData("user_{id}_posts:?", null)]
+    [InlineData("user_{id}_[ab]", null)]
+    public void A_pattern_without_a_wildcard_suggests_the_pattern_most_likely_meant(string pattern, string? suggestion)
+    {
+        string source = Prelude + "app.MapPut(\"/p/{id}\", [Cache(\"post\", PatternToInvalidateExtra = [\"" + pattern + "\"])] (int id) => 1);" + Epilogue;
+
+        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+
+        Diagnostic[] warnings = run.Diagnostics.Where(d => d.Id == "CACHE020").ToArray();
+        if (suggestion is null)
+        {
+            Assert.Empty(warnings);
+            return;
+        }
+
+        Assert.Contains("did you mean \"" + suggestion + "\"?", Assert.Single(warnings).GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Single(run.GeneratedSources); // a warning: the endpoint is still generated
+    }
+
     [Fact]
     public void Every_descriptor_is_tested_and_listed_in_the_release_notes()
     {
@@ -300,7 +326,7 @@ public sealed class DiagnosticTests
         string releases = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Caching.Generator", "AnalyzerReleases.Unshipped.md"));
         string tests = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "Caching.Generator.Tests", "DiagnosticTests.cs"));
 
-        Assert.Equal(19, ids.Length);
+        Assert.Equal(20, ids.Length);
         Assert.All(ids, id => Assert.Contains(id + " |", releases));
         Assert.All(ids, id => Assert.Contains("\"" + id + "\"", tests));
     }

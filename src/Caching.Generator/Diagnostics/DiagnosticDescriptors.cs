@@ -144,6 +144,13 @@ namespace Caching.Generator.Diagnostics
             DiagnosticSeverity.Error,
             "With the Request Delegate Generator on, the runtime finds each minimal-API endpoint's generated code by the file and line the compiler gives the attribute.");
 
+        public static readonly DiagnosticDescriptor PatternWithoutWildcard = Create(
+            "CACHE020",
+            "A pattern without a wildcard",
+            "Pattern \"{0}\" has no wildcard, so it invalidates at most the one key of that name; did you mean \"{1}\"?",
+            DiagnosticSeverity.Warning,
+            "PatternToInvalidateExtra takes Redis glob patterns, matched against whole keys. The Python decorator appends '*' to every pattern; here the pattern is used as written, so 'user_{userId}_posts' matches no key 'user_7_posts:2'. Add the wildcard, or move an exact key to ToInvalidateExtra.");
+
         private static readonly Dictionary<string, DiagnosticDescriptor> All = typeof(DiagnosticDescriptors)
             .GetFields()
             .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
