@@ -52,6 +52,8 @@ public sealed class DiagnosticTests
     [InlineData("CACHE010", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("post", Expiration = 0)] (int id) => 1);""", "0", "positive")]
     [InlineData("CACHE012", DiagnosticSeverity.Warning, """var handler = [Cache("post")] (int id) => 1; app.MapGet("/p/{id}", handler);""", "Cache(\"post\")", "not applied")]
     [InlineData("CACHE013", DiagnosticSeverity.Warning, """app.MapPut("/p/{id}", [Cache("post", PatternToInvalidateExtra = ["user_{id}*"])] (int id) => 1);""", "{id}*", "separate placeholders")]
+    [InlineData("CACHE020", DiagnosticSeverity.Warning, """app.MapPut("/p/{id}", [Cache("post", PatternToInvalidateExtra = ["user_{id}_posts"])] (int id) => 1);""", "\"user_{id}_posts\"", "did you mean \"user_{id}_posts*\"?")]
+    [InlineData("CACHE020", DiagnosticSeverity.Warning, """app.MapPut("/p/{id}", [Cache("post", PatternToInvalidateExtra = ["search_posts_\\*"])] (int id) => 1);""", "\"search_posts_\\\\*\"", "has no wildcard")]
     public void Each_diagnostic_has_its_id_severity_and_exact_span(string id, DiagnosticSeverity severity, string statement, string underlined, string messagePart)
     {
         string source = Prelude + statement + Epilogue;
@@ -268,8 +270,10 @@ public sealed class DiagnosticTests
     {
         string source = Prelude + """
             app.UseAttributeCaching();
-            app.MapGet("/k/{a}/{b}/{c}/{d}/{e}/{f}", [Cache("k_{a}_{b}_{c}_{d}_{e}_{requestValue0}_{requestText0}", ResourceIdName = "f")]
-                (bool a, System.Guid b, long c, decimal d, double e, int? f, short requestValue0, string requestText0) => 1);
+            app.MapGet("/k/{a}/{b}/{c}/{d}/{e}/{f}", [Cache("k_{a}_{b}_{c}_{d}_{e}_{requestValue0}_{requestText0}_{g}_{h}_{i}_{j}_{k}_{l}_{m}_{n}_{o}_{p}_{q}_{r}_{s}_{t}", ResourceIdName = "f")]
+                (bool a, System.Guid b, long c, decimal d, double e, int? f, short requestValue0, string requestText0,
+                 char g, sbyte h, byte i, ushort j, uint k, ulong l, float m, System.DateTime n, System.DateTimeOffset o,
+                 System.DateOnly p, System.TimeOnly q, System.TimeSpan r, System.DayOfWeek s, System.DayOfWeek? t) => 1);
             """ + Epilogue;
 
         foreach (bool rdg in new[] { false, true })
@@ -279,10 +283,37 @@ public sealed class DiagnosticTests
             Assert.DoesNotContain(run.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
             Assert.DoesNotContain(compilation, d => d.Severity == DiagnosticSeverity.Error);
             string generated = run.GeneratedSources.Single().SourceText.ToString();
-            Assert.Contains("bool.TryParse(requestText0_, out bool requestValue0_)", generated); // parameters named like the temporaries
-            Assert.Contains("global::System.Guid.TryParse(requestText1, global::System.Globalization.CultureInfo.InvariantCulture, out global::System.Guid requestValue1)", generated);
-            Assert.Contains("int? f = requestValue7;", generated);
+            Assert.Contains("global::Caching.Keys.RequestText.TryParse(requestText0_, out bool requestValue0_)", generated); // parameters named like the temporaries
+            Assert.Contains("global::Caching.Keys.RequestText.TryParse(requestText1, out global::System.Guid requestValue1)", generated);
+            Assert.Contains("int? f = requestValue21;", generated);
+            Assert.Contains("global::Caching.Keys.RequestText.TryParseEnum(requestText19, out global::System.DayOfWeek requestValue19)", generated);
+            Assert.Contains("global::System.DayOfWeek? t = requestValue20;", generated);
+            Assert.Equal(21, System.Text.RegularExpressions.Regex.Matches(generated, "RequestText\\.TryParse").Count); // every value but the string
         }
+    }
+
+    [Theory]
+    [InlineData("user_{id}_posts", "user_{id}_posts*")]
+    [InlineData("user_{id}", "user_{id}:*")]
+    [InlineData("recent_posts", "recent_posts*")]
+    [InlineData("user_{id}_posts*", null)]
+    [InlineData("user_{id}_posts:?", null)]
+    [InlineData("user_{id}_[ab]", null)]
+    public void A_pattern_without_a_wildcard_suggests_the_pattern_most_likely_meant(string pattern, string? suggestion)
+    {
+        string source = Prelude + "app.MapPut(\"/p/{id}\", [Cache(\"post\", PatternToInvalidateExtra = [\"" + pattern + "\"])] (int id) => 1);" + Epilogue;
+
+        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+
+        Diagnostic[] warnings = run.Diagnostics.Where(d => d.Id == "CACHE020").ToArray();
+        if (suggestion is null)
+        {
+            Assert.Empty(warnings);
+            return;
+        }
+
+        Assert.Contains("did you mean \"" + suggestion + "\"?", Assert.Single(warnings).GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Single(run.GeneratedSources); // a warning: the endpoint is still generated
     }
 
     [Fact]
@@ -295,7 +326,7 @@ public sealed class DiagnosticTests
         string releases = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Caching.Generator", "AnalyzerReleases.Unshipped.md"));
         string tests = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "Caching.Generator.Tests", "DiagnosticTests.cs"));
 
-        Assert.Equal(19, ids.Length);
+        Assert.Equal(20, ids.Length);
         Assert.All(ids, id => Assert.Contains(id + " |", releases));
         Assert.All(ids, id => Assert.Contains("\"" + id + "\"", tests));
     }

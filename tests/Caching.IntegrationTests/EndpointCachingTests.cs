@@ -371,7 +371,7 @@ public abstract class EndpointCachingTests : IAsyncLifetime
         Assert.Equal("{\"id\":9,\"total\":3}", await hit.Content.ReadAsStringAsync());
         Assert.Equal(2, _host.Db.Calls("ShopItem"));
         Assert.Equal(2, _host.Db.Calls("ProbeCreated")); // the two misses were bound; the hit was not
-        Assert.Contains("shop_item_3_True_" + Token + ":9", await _host.AllKeysAsync());
+        Assert.Contains("shop_item_3_true_" + Token + ":9", await _host.AllKeysAsync());
     }
 
     [Fact]

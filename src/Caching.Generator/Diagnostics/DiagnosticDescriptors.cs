@@ -72,7 +72,7 @@ namespace Caching.Generator.Diagnostics
             "Placeholder value has no invariant text form",
             "'{{{0}}}' is of type '{1}', which has no invariant text form; name a member of it instead, such as {{{0}.Id}}",
             DiagnosticSeverity.Error,
-            "Placeholder values must be strings, numbers, bool, char, Guid, dates and times, enums, or types implementing IFormattable.");
+            "Placeholder values must be strings, numbers, bool, char, Guid, dates and times, enums, or types implementing IFormattable (written with ToString(null, InvariantCulture), which must differ for different values). A type bound with TryParse or BindAsync that is not IFormattable cannot be in a key: implement IFormattable, or name a member of it.");
 
         public static readonly DiagnosticDescriptor NonPositiveExpiration = Create(
             "CACHE010",
@@ -119,9 +119,9 @@ namespace Caching.Generator.Diagnostics
         public static readonly DiagnosticDescriptor RequestValueNotInKey = Create(
             "CACHE016",
             "A request value is not part of the key",
-            "Parameter '{0}' comes from the request but is not part of the key \"{1}\"; requests that differ only in it would share one entry",
+            "{0} comes from {1} but is not part of the key \"{2}\"; requests that differ only in it would share one entry: put {{{3}}} in the key",
             DiagnosticSeverity.Error,
-            "Every route, query or header value a cached GET handler takes must appear in the key (the prefix template or the resource id), or pages, users and filters mix.");
+            "Every value a cached GET handler binds from the request (route, query, header, form or body values, [AsParameters] members, types with TryParse or BindAsync) must appear in the key (the prefix template or the resource id), or pages, users and filters mix. Services, HttpContext, CancellationToken and ClaimsPrincipal are not request values.");
 
         public static readonly DiagnosticDescriptor ReadsRequestDirectly = Create(
             "CACHE017",
@@ -143,6 +143,13 @@ namespace Caching.Generator.Diagnostics
             "This [Cache] is on the same line as the one on {0}; with the Request Delegate Generator on, endpoints are told apart by the line of their attribute: put it on a line of its own",
             DiagnosticSeverity.Error,
             "With the Request Delegate Generator on, the runtime finds each minimal-API endpoint's generated code by the file and line the compiler gives the attribute.");
+
+        public static readonly DiagnosticDescriptor PatternWithoutWildcard = Create(
+            "CACHE020",
+            "A pattern without a wildcard",
+            "Pattern \"{0}\" has no wildcard, so it invalidates at most the one key of that name; did you mean \"{1}\"?",
+            DiagnosticSeverity.Warning,
+            "PatternToInvalidateExtra takes Redis glob patterns, matched against whole keys. The Python decorator appends '*' to every pattern; here the pattern is used as written, so 'user_{userId}_posts' matches no key 'user_7_posts:2'. Add the wildcard, or move an exact key to ToInvalidateExtra.");
 
         private static readonly Dictionary<string, DiagnosticDescriptor> All = typeof(DiagnosticDescriptors)
             .GetFields()

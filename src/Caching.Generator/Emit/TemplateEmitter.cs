@@ -95,14 +95,14 @@ namespace Caching.Generator.Emit
                 }
                 else
                 {
-                    // bool's TryParse(string, IFormatProvider, out bool) is an explicit interface member; its
-                    // TryParse(string, out bool) is the same parse.
-                    string culture = parameter.ParseType == "bool" ? string.Empty : ", global::System.Globalization.CultureInfo.InvariantCulture";
+                    // RequestText parses as ASP.NET Core's binder does (same method, styles and culture), so this
+                    // key is the key the filter forms from the bound argument.
+                    string method = parameter.ParseAsEnum ? "TryParseEnum" : "TryParse";
                     string text = Temporary("requestText" + i);
                     string parsed = Temporary("requestValue" + i);
                     writer.Line("if (!values.TryGet(http, " + i + ", out string? " + text + ")");
                     writer.Indent();
-                    writer.Line("|| !" + parameter.ParseType + ".TryParse(" + text + culture + ", out " + parameter.ParseType + " " + parsed + "))");
+                    writer.Line("|| !global::Caching.Keys.RequestText." + method + "(" + text + ", out " + parameter.ParseType + " " + parsed + "))");
                     writer.Outdent();
                     writer.Line("{");
                     writer.Indent();

@@ -46,8 +46,9 @@ namespace Caching.Generator.Model
     /// <param name="DefaultValue">The parameter's explicit default as C#, or null when it has none.</param>
     /// <param name="Source">Where its value comes from in the request.</param>
     /// <param name="RequestName">The route or query name it is bound from.</param>
-    /// <param name="ParseType">The type whose TryParse reads its text ("string" for none), or null when unsupported.</param>
-    internal sealed record ParameterModel(string Name, int Index, string TypeName, string? DefaultValue = null, RequestSource Source = RequestSource.Other, string RequestName = "", string? ParseType = null);
+    /// <param name="ParseType">The type RequestText parses its text to ("string" for no parse), or null when unsupported.</param>
+    /// <param name="ParseAsEnum">Whether that type is an enum (RequestText.TryParseEnum rather than TryParse).</param>
+    internal sealed record ParameterModel(string Name, int Index, string TypeName, string? DefaultValue = null, RequestSource Source = RequestSource.Other, string RequestName = "", string? ParseType = null, bool ParseAsEnum = false);
 
     /// <summary>One part of a key template: literal text, or a value read from an argument.</summary>
     /// <param name="Literal">The literal text, when <paramref name="ParameterIndex"/> is -1.</param>

@@ -59,11 +59,16 @@ namespace Caching.Generator.Parsing
 
             if (ownKey is not null && access != AccessKind.Write)
             {
-                var keyed = new HashSet<int>(ownKey.Parts.Where(p => !p.IsLiteral).Select(p => p.ParameterIndex));
-                foreach (IParameterSymbol parameter in handler.Parameters.Where(p => !keyed.Contains(p.Ordinal) && IsRequestValue(p)))
+                // Every value the request binds must be in the key, by its parameter or its [AsParameters] member.
+                var keyed = new HashSet<string>(ownKey.Parts.Where(p => !p.IsLiteral).Select(p => handler.Parameters[p.ParameterIndex].Name + p.MemberAccess.Replace("?", string.Empty)), System.StringComparer.Ordinal);
+                foreach (IParameterSymbol parameter in handler.Parameters)
                 {
-                    LocationInfo where = LocationInfo.From(parameter.Locations.FirstOrDefault()) ?? attributeLocation;
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RequestValueNotInKey, where, parameter.Name, ownKey.Source));
+                    foreach (RequestDependentValue value in RequestBinding.RequestValues(parameter).Where(v => !keyed.Contains(v.Path)))
+                    {
+                        LocationInfo where = LocationInfo.From(parameter.Locations.FirstOrDefault()) ?? attributeLocation;
+                        string what = value.Path == parameter.Name ? "Parameter '" + value.Path + "'" : "'" + value.Path + "' ([AsParameters] member)";
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RequestValueNotInKey, where, what, value.Source, ownKey.Source, value.Path));
+                    }
                 }
 
                 foreach (IParameterSymbol parameter in handler.Parameters.Where(p => p.Type.ToDisplayString() is "Microsoft.AspNetCore.Http.HttpContext" or "Microsoft.AspNetCore.Http.HttpRequest"))
@@ -112,8 +117,8 @@ namespace Caching.Generator.Parsing
                 return model;
             }
 
-            (RequestSource source, string name, string? parseType) = RequestBinding.Describe(parameter);
-            return model with { Source = source, RequestName = name, ParseType = parseType };
+            (RequestSource source, string name, string? parseType, bool isEnum) = RequestBinding.Describe(parameter);
+            return model with { Source = source, RequestName = name, ParseType = parseType, ParseAsEnum = isEnum };
         }
 
         private static string? DefaultValue(IParameterSymbol parameter)
@@ -131,43 +136,6 @@ namespace Caching.Generator.Parsing
 
             string literal = Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatPrimitive(value, quoteStrings: true, useHexadecimalNumbers: false);
             return value is string or bool ? literal : "(" + TypeNames.FullyQualified(parameter.Type) + ")" + literal;
-        }
-
-        // A value the request supplies: an explicit [From*] binding, or a simple type (bound from route or query).
-        private static bool IsRequestValue(IParameterSymbol parameter)
-        {
-            foreach (AttributeData attribute in parameter.GetAttributes())
-            {
-                switch (attribute.AttributeClass?.Name)
-                {
-                    case "FromQueryAttribute":
-                    case "FromRouteAttribute":
-                    case "FromHeaderAttribute":
-                    case "FromBodyAttribute":
-                    case "FromFormAttribute":
-                        return true;
-                    case "FromServicesAttribute":
-                    case "FromKeyedServicesAttribute":
-                    case "AsParametersAttribute":
-                        return false;
-                }
-            }
-
-            ITypeSymbol type = parameter.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable
-                ? nullable.TypeArguments[0]
-                : parameter.Type;
-            if (type is IArrayTypeSymbol array)
-            {
-                type = array.ElementType;
-            }
-
-            if (type.SpecialType is >= SpecialType.System_Boolean and <= SpecialType.System_String || type.SpecialType == SpecialType.System_DateTime || type.TypeKind == TypeKind.Enum)
-            {
-                return true;
-            }
-
-            string name = type.ToDisplayString();
-            return name is "System.Guid" or "System.DateTimeOffset" or "System.DateOnly" or "System.TimeOnly" or "System.TimeSpan" or "System.Uri" or "System.Half" or "System.Int128" or "System.UInt128";
         }
 
         // The return type as written, or the lambda's arrow when it has none.

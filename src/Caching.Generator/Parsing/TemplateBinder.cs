@@ -134,7 +134,37 @@ namespace Caching.Generator.Parsing
                 parts.Add(new TemplatePart(literal.ToString(), -1, string.Empty));
             }
 
+            if (kind == TemplateKind.Pattern && ErrorCount() == errorsBefore && !HasWildcard(parts))
+            {
+                // The Python decorator appends '*' to every pattern; keys are "prefix:id", so after a placeholder
+                // the likely family is "{value}:*".
+                bool endsWithValue = parts.Count > 0 && !parts[parts.Count - 1].IsLiteral;
+                Report(DiagnosticDescriptors.PatternWithoutWildcard, map.Whole, template, template + (endsWithValue ? ":*" : "*"));
+            }
+
             return ErrorCount() > errorsBefore ? null : new TemplateModel(template, parts.ToEquatableArray());
+        }
+
+        // Whether the literal text has an unescaped * ? or [ (a backslash escapes the next character).
+        private static bool HasWildcard(List<TemplatePart> parts)
+        {
+            foreach (TemplatePart part in parts.Where(p => p.IsLiteral))
+            {
+                for (int i = 0; i < part.Literal.Length; i++)
+                {
+                    char c = part.Literal[i];
+                    if (c == '\\')
+                    {
+                        i++;
+                    }
+                    else if (c == '*' || c == '?' || c == '[')
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
         }
 
         /// <summary>Binds a path such as <c>update.CategoryId</c> (as in ResourceIdName) that is not inside braces.</summary>

@@ -8,8 +8,11 @@ namespace Caching.Keys;
 /// buffer and one final string. Used by generated code and by <see cref="CacheKey"/> and <see cref="CachePattern"/>.
 /// </summary>
 /// <remarks>
-/// Values are formatted with the invariant culture (dates and times round-trip with the <c>"O"</c> format so
-/// that no precision is lost) and then encoded with <see cref="KeyEncoding"/>. In a pattern, the encoded value
+/// Values are formatted with the invariant culture in a format that round-trips (no two values share a text):
+/// integers and <see cref="decimal"/> as they are, <see cref="double"/> and <see cref="float"/> <c>"R"</c>,
+/// <see cref="bool"/> <c>true</c>/<c>false</c>, <see cref="Guid"/> <c>"D"</c>, enums as their underlying number,
+/// <see cref="DateTime"/> and <see cref="DateTimeOffset"/> <c>"O"</c>, <see cref="DateOnly"/> <c>yyyy-MM-dd</c>,
+/// <see cref="TimeOnly"/> <c>HH:mm:ss.fffffff</c>, <see cref="TimeSpan"/> <c>"c"</c>; then they are encoded with <see cref="KeyEncoding"/>. In a pattern, the encoded value
 /// is also glob-escaped, so a value can only ever match itself.
 /// </remarks>
 public ref struct KeyBuilder
@@ -127,30 +130,19 @@ public ref struct KeyBuilder
     public override readonly string ToString() => new(_buffer, 0, _position);
 
     // Written as type tests plus casts (not pattern variables) so that the JIT specialises them per value
-    // type without boxing.
+    // type without boxing; a nullable value or one typed as object takes the same branches boxed.
     private static bool TryFormat<T>(T value, Span<char> destination, out int written)
     {
-        if (typeof(T) == typeof(DateTime))
+        if (value is bool)
         {
-            return ((DateTime)(object)value!).TryFormat(destination, out written, "O", CultureInfo.InvariantCulture);
-        }
-
-        if (typeof(T) == typeof(DateTimeOffset))
-        {
-            return ((DateTimeOffset)(object)value!).TryFormat(destination, out written, "O", CultureInfo.InvariantCulture);
-        }
-
-        if (value is DateTime or DateTimeOffset)
-        {
-            // A date typed as object or as an interface: format it as above.
-            string text = FormatToString(value);
+            string text = (bool)(object)value! ? "true" : "false";
             written = text.Length;
             return text.AsSpan().TryCopyTo(destination);
         }
 
         if (value is ISpanFormattable)
         {
-            return ((ISpanFormattable)value).TryFormat(destination, out written, default, CultureInfo.InvariantCulture);
+            return ((ISpanFormattable)value).TryFormat(destination, out written, FormatOf(value), CultureInfo.InvariantCulture);
         }
 
         written = 0;
@@ -159,9 +151,52 @@ public ref struct KeyBuilder
 
     private static string FormatToString<T>(T value) => value switch
     {
-        DateTime dateTime => dateTime.ToString("O", CultureInfo.InvariantCulture),
-        DateTimeOffset dateTimeOffset => dateTimeOffset.ToString("O", CultureInfo.InvariantCulture),
-        IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
+        bool flag => flag ? "true" : "false",
+        IFormattable formattable => formattable.ToString(FormatOf(value), CultureInfo.InvariantCulture),
         _ => value?.ToString() ?? string.Empty,
     };
+
+    /// <summary>
+    /// The format each type is written with: one that round-trips (two different values never share a text)
+    /// and reads the same in every culture. The README's table of key formats is checked against it.
+    /// </summary>
+    private static string? FormatOf<T>(T value)
+    {
+        if (value is DateTime || value is DateTimeOffset)
+        {
+            return "O";
+        }
+
+        if (value is DateOnly)
+        {
+            return "yyyy-MM-dd";
+        }
+
+        if (value is TimeOnly)
+        {
+            return "HH:mm:ss.fffffff";
+        }
+
+        if (value is TimeSpan)
+        {
+            return "c";
+        }
+
+        if (value is double || value is float)
+        {
+            return "R";
+        }
+
+        if (value is Guid)
+        {
+            return "D";
+        }
+
+        if (value is Enum)
+        {
+            return "D"; // the underlying number: what both "Red" and "1" bind to
+        }
+
+        return null;
+    }
 }

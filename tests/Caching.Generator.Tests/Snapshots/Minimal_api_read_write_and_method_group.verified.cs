@@ -100,7 +100,7 @@ namespace Caching.Generated
         private static string? RequestKey(global::Microsoft.AspNetCore.Http.HttpContext http, global::Caching.AspNetCore.RequestValues values)
         {
             if (!values.TryGet(http, 0, out string? requestText0)
-                || !int.TryParse(requestText0, global::System.Globalization.CultureInfo.InvariantCulture, out int requestValue0))
+                || !global::Caching.Keys.RequestText.TryParse(requestText0, out int requestValue0))
             {
                 return null;
             }
@@ -213,14 +213,14 @@ namespace Caching.Generated
         private static string? RequestKey(global::Microsoft.AspNetCore.Http.HttpContext http, global::Caching.AspNetCore.RequestValues values)
         {
             if (!values.TryGet(http, 0, out string? requestText0)
-                || !int.TryParse(requestText0, global::System.Globalization.CultureInfo.InvariantCulture, out int requestValue0))
+                || !global::Caching.Keys.RequestText.TryParse(requestText0, out int requestValue0))
             {
                 return null;
             }
             int userId = requestValue0;
 
             if (!values.TryGet(http, 1, out string? requestText1)
-                || !int.TryParse(requestText1, global::System.Globalization.CultureInfo.InvariantCulture, out int requestValue1))
+                || !global::Caching.Keys.RequestText.TryParse(requestText1, out int requestValue1))
             {
                 return null;
             }

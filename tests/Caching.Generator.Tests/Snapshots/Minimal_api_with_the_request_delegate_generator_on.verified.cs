@@ -49,7 +49,7 @@ namespace Caching.Generated
         private static string? RequestKey(global::Microsoft.AspNetCore.Http.HttpContext http, global::Caching.AspNetCore.RequestValues values)
         {
             if (!values.TryGet(http, 0, out string? requestText0)
-                || !int.TryParse(requestText0, global::System.Globalization.CultureInfo.InvariantCulture, out int requestValue0))
+                || !global::Caching.Keys.RequestText.TryParse(requestText0, out int requestValue0))
             {
                 return null;
             }
