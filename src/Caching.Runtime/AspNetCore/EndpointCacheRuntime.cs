@@ -188,8 +188,8 @@ public sealed class EndpointCacheRuntime
     /// <returns>The handler's result.</returns>
     /// <remarks>
     /// Success is judged from what was sent: the handler's result is executed first (into a buffer), and the
-    /// invalidation runs when the handler did not throw, the result was not a Forbid or Challenge, and the status
-    /// sent is below 400. Only then does the client get the response, so a read that starts after it never sees
+    /// invalidation runs unless the result was a Forbid or Challenge or the status sent is 400 or more. A handler
+    /// that threw may have changed data first: that also invalidates (an extra miss is cheap, a stale read is not). Only then does the client get the response, so a read that starts after it never sees
     /// data from before the write.
     /// </remarks>
     public async ValueTask<object?> WriteAsync<T>(EndpointFilterInvocationContext context, EndpointFilterDelegate next, CachedEndpointInfo endpoint, Func<EndpointFilterInvocationContext, InvalidationSet> invalidations)
@@ -214,7 +214,18 @@ public sealed class EndpointCacheRuntime
         }
 
         await using ResponseCapture capture = ResponseCapture.Start(http, _maxBodySize);
-        object? result = await next(context).ConfigureAwait(false);
+        object? result;
+        try
+        {
+            result = await next(context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !http.RequestAborted.IsCancellationRequested)
+        {
+            // The handler may have changed data before it threw: when in doubt, invalidate (an extra miss).
+            await InvalidateAsync(set, null, endpoint, http.RequestAborted).ConfigureAwait(false);
+            throw;
+        }
+
         System.Runtime.ExceptionServices.ExceptionDispatchInfo? failed = null;
         try
         {
@@ -335,6 +346,8 @@ public sealed class EndpointCacheRuntime
         ActionExecutedContext executed = await next().ConfigureAwait(false);
         if (executed.Exception is not null && !executed.ExceptionHandled)
         {
+            // The action may have changed data before it threw: when in doubt, invalidate (an extra miss).
+            await InvalidateAsync(set, null, endpoint, context.HttpContext.RequestAborted).ConfigureAwait(false);
             return;
         }
 
