@@ -447,6 +447,9 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
         {
             if (owners[_connection.HashSlot(key)] is not { IsConnected: true })
             {
+                // The slot may have moved (a replica promoted): look at the client's cluster map again, at most
+                // once a second, and have the client re-read it from the cluster at most every five seconds.
+                RefreshAfterRefusal();
                 throw new CacheStoreUnavailableException($"The Redis primary that owns key '{Shorten(key)}' is not connected.");
             }
         }
@@ -551,6 +554,38 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
     }
 
     private void OnTopologyChanged(object? sender, EventArgs e) => RefreshSlotOwners();
+
+    private long _lastMapRefresh;
+    private long _lastReconfigure;
+
+    private void RefreshAfterRefusal()
+    {
+        long now = Environment.TickCount64;
+        long last = Interlocked.Read(ref _lastMapRefresh);
+        if (now - last >= 1000 && Interlocked.CompareExchange(ref _lastMapRefresh, now, last) == last)
+        {
+            RefreshSlotOwners();
+            long reconfigured = Interlocked.Read(ref _lastReconfigure);
+            if (now - reconfigured >= 5000 && Interlocked.CompareExchange(ref _lastReconfigure, now, reconfigured) == reconfigured)
+            {
+                _ = ReconfigureAsync();
+            }
+        }
+    }
+
+    private async Task ReconfigureAsync()
+    {
+        try
+        {
+            // Raises ConfigurationChanged when the map changed, which refreshes ours.
+            await _connection.ConfigureAsync().ConfigureAwait(false);
+            RefreshSlotOwners();
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or InvalidOperationException or ObjectDisposedException)
+        {
+            // Tried again on a later refusal.
+        }
+    }
 
     private void RefreshSlotOwners()
     {

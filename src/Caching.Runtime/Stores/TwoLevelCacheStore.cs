@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
 using System.Text;
 using Caching.Diagnostics;
 using Microsoft.Extensions.Logging;
@@ -162,19 +163,14 @@ public sealed class TwoLevelCacheStore : ICacheStore, IStoreAvailability, IAsync
     /// <inheritdoc />
     public async ValueTask<long> DeleteAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
     {
-        InvalidateLocal();
-        await _local.DeleteAsync(keys, cancellationToken).ConfigureAwait(false);
         string[] copy = keys.ToArray();
-        long deleted = await HoldOnFailureAsync(() => _remote.DeleteAsync(copy, CancellationToken.None).AsTask(), 'k', string.Join('\n', copy)).ConfigureAwait(false);
-        return deleted;
+        return await HoldOnFailureAsync(() => _remote.DeleteAsync(copy, CancellationToken.None).AsTask(), () => _local.DeleteAsync(copy).AsTask(), 'k', string.Join('\n', copy)).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async ValueTask<PatternDeleteResult> DeleteByPatternAsync(string pattern, CancellationToken cancellationToken = default)
     {
-        InvalidateLocal();
-        await _local.DeleteByPatternAsync(pattern, cancellationToken).ConfigureAwait(false);
-        return await HoldOnFailureAsync(() => _remote.DeleteByPatternAsync(pattern, CancellationToken.None).AsTask(), 'p', pattern).ConfigureAwait(false);
+        return await HoldOnFailureAsync(() => _remote.DeleteByPatternAsync(pattern, CancellationToken.None).AsTask(), () => _local.DeleteByPatternAsync(pattern).AsTask(), 'p', pattern).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -271,10 +267,31 @@ public sealed class TwoLevelCacheStore : ICacheStore, IStoreAvailability, IAsync
     {
         if (Volatile.Read(ref _subscribed) == 0)
         {
-            _subscriber.Subscribe(_channel, (_, message) => OnMessage(message));
+            _handler ??= (_, message) => OnMessage(message);
+            try
+            {
+                _subscriber.Subscribe(_channel, _handler);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                // The handler may be registered although the server never confirmed: drop it, so that the next
+                // attempt does not add a second one.
+                try
+                {
+                    _subscriber.Unsubscribe(_channel, _handler, CommandFlags.FireAndForget);
+                }
+                catch (Exception cleanup) when (cleanup is RedisException or TimeoutException)
+                {
+                }
+
+                throw;
+            }
+
             Volatile.Write(ref _subscribed, 1);
         }
     }
+
+    private Action<RedisChannel, RedisValue>? _handler;
 
     // Any change reaching L1 moves this on, so a copy read from Redis before it is not put into L1 after it.
     private void InvalidateLocal() => Interlocked.Increment(ref _localEpoch);
@@ -297,9 +314,11 @@ public sealed class TwoLevelCacheStore : ICacheStore, IStoreAvailability, IAsync
         }
     }
 
-    // Runs an invalidation's Redis part and publishes it; if either fails, both are held and carried out as soon
-    // as Redis answers again. The failure is still reported (the engine's backlog keeps it too).
-    private async Task<T> HoldOnFailureAsync<T>(Func<Task<T>> remote, char kind, string payload)
+    // Runs an invalidation's Redis part, then drops the local copies (after it, so that a read of the old value
+    // that raced with it cannot put it back: the epoch moved), and publishes it. If the Redis part or the
+    // publication fails, all of it is held and carried out as soon as Redis answers again. The failure is still
+    // reported (the engine's backlog keeps it too).
+    private async Task<T> HoldOnFailureAsync<T>(Func<Task<T>> remote, Func<Task> local, char kind, string payload)
     {
         T result;
         try
@@ -311,9 +330,16 @@ public sealed class TwoLevelCacheStore : ICacheStore, IStoreAvailability, IAsync
             Hold(async () =>
             {
                 await remote().ConfigureAwait(false);
+                InvalidateLocal();
+                await local().ConfigureAwait(false);
                 await PublishAsync(kind, payload).ConfigureAwait(false);
             });
             throw;
+        }
+        finally
+        {
+            InvalidateLocal();
+            await local().ConfigureAwait(false);
         }
 
         await PublishOrHoldAsync(kind, payload).ConfigureAwait(false);
@@ -448,6 +474,22 @@ public sealed class TwoLevelCacheStore : ICacheStore, IStoreAvailability, IAsync
 
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
+        // A node that does not carry our subscription (another cluster primary) changes nothing about what this
+        // instance hears; anything else, or not knowing, does.
+        EndPoint? subscribed = null;
+        try
+        {
+            subscribed = _subscriber.SubscribedEndpoint(_channel);
+        }
+        catch (Exception ex) when (ex is RedisException or InvalidOperationException)
+        {
+        }
+
+        if (e.EndPoint is not null && subscribed is not null && !e.EndPoint.Equals(subscribed))
+        {
+            return;
+        }
+
         // Invalidations may be missed from now on: L1 stops serving until the subscription is proven live again.
         Volatile.Write(ref _listening, 0);
         Volatile.Write(ref _probe, null);
