@@ -1,6 +1,10 @@
 namespace Caching;
 
-/// <summary>Thrown, without calling the store, while the circuit breaker is open after repeated store failures.</summary>
+/// <summary>
+/// Thrown when the cache store cannot serve a call: without calling it while a circuit breaker is open after
+/// repeated failures; by the Redis stores at once when the node owning the key is down, and in place of any
+/// connection or timeout failure (the cause inside). The engine's breaker does not count it: the store has decided.
+/// </summary>
 public sealed class CacheStoreUnavailableException : Exception
 {
     /// <summary>Creates the exception.</summary>

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
 using System.Text;
 using Caching.Diagnostics;
 using Microsoft.Extensions.Logging;
@@ -10,10 +12,17 @@ namespace Caching.Stores;
 /// Two-level mode: an in-process L1 (<see cref="InMemoryCacheStore"/>) in front of Redis (L2). Every change is
 /// published on a Redis channel with this instance's id, and the other instances drop their L1 copies: keys and
 /// patterns precisely, tags and namespaces by clearing L1. L1 lifetimes are capped
-/// (<see cref="CachingOptions.LocalCacheExpiration"/>), and L1 is cleared when the connection comes back, so a
-/// missed message cannot keep a stale copy for long.
+/// (<see cref="CachingOptions.LocalCacheExpiration"/>).
 /// </summary>
-public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
+/// <remarks>
+/// An instance serves from L1 only while it is known to hear invalidations: from the moment its connection fails
+/// until its subscription is proven live again (it publishes a probe on the channel and receives it back) and L1
+/// has been cleared, every read goes to Redis and nothing is put into L1. Invalidations whose Redis part or
+/// publication failed are kept (up to <see cref="MaxHeldInvalidations"/>) and carried out and published as soon as
+/// Redis answers again (on reconnection, and retried every <see cref="RetryInterval"/>), independently of the
+/// engine's circuit breaker.
+/// </remarks>
+public sealed class TwoLevelCacheStore : ICacheStore, IStoreAvailability, IAsyncDisposable
 {
     /// <summary>The channel invalidations are published on.</summary>
     public const string Channel = "caching:invalidations";
@@ -30,6 +39,19 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
     private int _subscribed;
     private long _lastReceivedTimestamp;
 
+    /// <summary>Most invalidations held for replay; past it, the oldest are dropped (the engine's backlog still replays them).</summary>
+    public const int MaxHeldInvalidations = 10_000;
+
+    /// <summary>How often held invalidations and the subscription probe are retried while something is pending.</summary>
+    public static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(100);
+
+    // 1 while this instance is known to hear invalidations (subscription proven live, L1 cleared since); 0 otherwise.
+    private int _listening;
+    private string? _probe;
+    private readonly ConcurrentQueue<Func<Task>> _held = new();
+    private readonly ITimer _retry;
+    private int _retrying;
+
     /// <summary>Creates the store and subscribes to the channel.</summary>
     /// <param name="remote">The Redis store (L2).</param>
     /// <param name="local">The in-process store (L1).</param>
@@ -45,13 +67,20 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
         _logger = logger;
         _subscriber = remote.Connection.GetSubscriber();
         remote.Connection.ConnectionRestored += OnConnectionRestored;
+        remote.Connection.ConnectionFailed += OnConnectionFailed;
+        _retry = TimeProvider.System.CreateTimer(static state => _ = ((TwoLevelCacheStore)state!).RetryAsync(), this, RetryInterval, RetryInterval);
         try
         {
+            // A synchronous SUBSCRIBE returns once the server confirmed it: from here on, every message is heard.
             Subscribe();
+            if (_subscriber.IsConnected(_channel))
+            {
+                Volatile.Write(ref _listening, 1);
+            }
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            // Redis is down at start-up: the subscription is made when the connection comes back.
+            // Redis is down (or slow) at start-up: the subscription is made, and proven, by the retry timer's probe.
             Log.StoreReadFailed(logger, Channel, ex);
         }
     }
@@ -71,13 +100,35 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
     /// <summary>The in-process level.</summary>
     public InMemoryCacheStore Local => _local;
 
+    /// <summary>The Redis level.</summary>
+    public RedisCacheStore Remote => _remote;
+
+    /// <summary>
+    /// Whether this instance is known to hear invalidations, so that its local level may serve: false from a
+    /// connection failure until the subscription is proven live again and the local level was cleared.
+    /// </summary>
+    public bool IsListening => Volatile.Read(ref _listening) == 1;
+
+    /// <summary>Invalidations whose Redis part or publication failed, waiting for Redis to answer.</summary>
+    public int HeldInvalidations => _held.Count;
+
+    /// <inheritdoc />
+    public bool IsUnavailable => _remote.IsUnavailable;
+
+    /// <inheritdoc />
+    public bool IsFullyAvailable => _remote.IsFullyAvailable && IsListening;
+
     /// <inheritdoc />
     public async ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
-        byte[]? local = await _local.GetAsync(key, cancellationToken).ConfigureAwait(false);
-        if (local is not null)
+        bool listening = Volatile.Read(ref _listening) == 1;
+        if (listening)
         {
-            return local;
+            byte[]? local = await _local.GetAsync(key, cancellationToken).ConfigureAwait(false);
+            if (local is not null)
+            {
+                return local;
+            }
         }
 
         // A copy read from Redis goes into L1 only if no invalidation reached L1 meanwhile, and never for longer
@@ -87,9 +138,9 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
         ValueTask<TimeSpan?> left = _remote.GetTimeToLiveAsync(key, cancellationToken);
         byte[]? remote = await read.ConfigureAwait(false);
         TimeSpan? remaining = await left.ConfigureAwait(false);
-        if (remote is not null && !NamespaceEnvelope.IsLease(remote) && remaining is { } ttl && ttl > TimeSpan.Zero && Interlocked.Read(ref _localEpoch) == epoch)
+        if (listening && remote is not null && !NamespaceEnvelope.IsLease(remote) && remaining is { } ttl && ttl > TimeSpan.Zero && Interlocked.Read(ref _localEpoch) == epoch)
         {
-            await _local.SetAsync(key, remote, Min(ttl), cancellationToken).ConfigureAwait(false);
+            await SetLocalAsync(key, remote, ttl, epoch).ConfigureAwait(false);
         }
 
         return remote;
@@ -100,8 +151,10 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
     {
         await _remote.SetAsync(key, value, timeToLive, cancellationToken).ConfigureAwait(false);
         InvalidateLocal();
-        await PublishAsync('k', key).ConfigureAwait(false);
-        await _local.SetAsync(key, value, Min(timeToLive), cancellationToken).ConfigureAwait(false);
+        await _local.DeleteAsync([key], cancellationToken).ConfigureAwait(false);
+        await PublishOrHoldAsync('k', key).ConfigureAwait(false);
+        long epoch = Interlocked.Read(ref _localEpoch);
+        await SetLocalAsync(key, value, timeToLive, epoch).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -110,21 +163,14 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask<long> DeleteAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
     {
-        long deleted = await _remote.DeleteAsync(keys, cancellationToken).ConfigureAwait(false);
-        InvalidateLocal();
-        await _local.DeleteAsync(keys, cancellationToken).ConfigureAwait(false);
-        await PublishAsync('k', string.Join('\n', keys)).ConfigureAwait(false);
-        return deleted;
+        string[] copy = keys.ToArray();
+        return await HoldOnFailureAsync(() => _remote.DeleteAsync(copy, CancellationToken.None).AsTask(), () => _local.DeleteAsync(copy).AsTask(), 'k', string.Join('\n', copy)).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async ValueTask<PatternDeleteResult> DeleteByPatternAsync(string pattern, CancellationToken cancellationToken = default)
     {
-        PatternDeleteResult result = await _remote.DeleteByPatternAsync(pattern, cancellationToken).ConfigureAwait(false);
-        InvalidateLocal();
-        await _local.DeleteByPatternAsync(pattern, cancellationToken).ConfigureAwait(false);
-        await PublishAsync('p', pattern).ConfigureAwait(false);
-        return result;
+        return await HoldOnFailureAsync(() => _remote.DeleteByPatternAsync(pattern, CancellationToken.None).AsTask(), () => _local.DeleteByPatternAsync(pattern).AsTask(), 'p', pattern).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -136,12 +182,29 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
     {
         // L1 does not know which of its copies carry the tag: when the tag had live entries, L1 is cleared, here
         // and on the other instances (an L1 copy never outlives its entry in Redis, nor the tag's filing).
-        long deleted = await _remote.InvalidateTagAsync(tag, cancellationToken).ConfigureAwait(false);
+        long deleted;
+        try
+        {
+            deleted = await _remote.InvalidateTagAsync(tag, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The tag's entries may be anywhere in L1: clear it here, and everywhere once Redis answers.
+            InvalidateLocal();
+            _local.Clear();
+            Hold(async () =>
+            {
+                await _remote.InvalidateTagAsync(tag, CancellationToken.None).ConfigureAwait(false);
+                await PublishAsync('*', tag).ConfigureAwait(false);
+            });
+            throw;
+        }
+
         if (deleted > 0)
         {
             InvalidateLocal();
             _local.Clear();
-            await PublishAsync('*', tag).ConfigureAwait(false);
+            await PublishOrHoldAsync('*', tag).ConfigureAwait(false);
         }
 
         return deleted;
@@ -154,10 +217,11 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask<bool> SetIfLeaseAsync(string key, ReadOnlyMemory<byte> lease, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken = default)
     {
+        long epoch = Interlocked.Read(ref _localEpoch);
         bool stored = await _remote.SetIfLeaseAsync(key, lease, value, timeToLive, cancellationToken).ConfigureAwait(false);
         if (stored)
         {
-            await _local.SetAsync(key, value, Min(timeToLive), cancellationToken).ConfigureAwait(false);
+            await SetLocalAsync(key, value, timeToLive, epoch).ConfigureAwait(false);
         }
 
         return stored;
@@ -183,7 +247,17 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _remote.Connection.ConnectionRestored -= OnConnectionRestored;
-        await _subscriber.UnsubscribeAsync(_channel).ConfigureAwait(false);
+        _remote.Connection.ConnectionFailed -= OnConnectionFailed;
+        await _retry.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _subscriber.UnsubscribeAsync(_channel).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Down: nothing to unsubscribe from.
+        }
+
         _local.Dispose();
         await _remote.DisposeAsync().ConfigureAwait(false);
     }
@@ -193,15 +267,157 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
     {
         if (Volatile.Read(ref _subscribed) == 0)
         {
-            _subscriber.Subscribe(_channel, (_, message) => OnMessage(message));
+            _handler ??= (_, message) => OnMessage(message);
+            try
+            {
+                _subscriber.Subscribe(_channel, _handler);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                // The handler may be registered although the server never confirmed: drop it, so that the next
+                // attempt does not add a second one.
+                try
+                {
+                    _subscriber.Unsubscribe(_channel, _handler, CommandFlags.FireAndForget);
+                }
+                catch (Exception cleanup) when (cleanup is RedisException or TimeoutException)
+                {
+                }
+
+                throw;
+            }
+
             Volatile.Write(ref _subscribed, 1);
         }
     }
+
+    private Action<RedisChannel, RedisValue>? _handler;
 
     // Any change reaching L1 moves this on, so a copy read from Redis before it is not put into L1 after it.
     private void InvalidateLocal() => Interlocked.Increment(ref _localEpoch);
 
     private TimeSpan Min(TimeSpan timeToLive) => timeToLive < _localExpiration ? timeToLive : _localExpiration;
+
+    // Into L1 only while listening, and only if no invalidation reached L1 since epoch was read (checked again
+    // after the write: one that came in between removes the copy).
+    private async ValueTask SetLocalAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long epoch)
+    {
+        if (Volatile.Read(ref _listening) == 0 || Interlocked.Read(ref _localEpoch) != epoch)
+        {
+            return;
+        }
+
+        await _local.SetAsync(key, value, Min(timeToLive)).ConfigureAwait(false);
+        if (Volatile.Read(ref _listening) == 0 || Interlocked.Read(ref _localEpoch) != epoch)
+        {
+            await _local.DeleteAsync([key]).ConfigureAwait(false);
+        }
+    }
+
+    // Runs an invalidation's Redis part, then drops the local copies (after it, so that a read of the old value
+    // that raced with it cannot put it back: the epoch moved), and publishes it. If the Redis part or the
+    // publication fails, all of it is held and carried out as soon as Redis answers again. The failure is still
+    // reported (the engine's backlog keeps it too).
+    private async Task<T> HoldOnFailureAsync<T>(Func<Task<T>> remote, Func<Task> local, char kind, string payload)
+    {
+        T result;
+        try
+        {
+            result = await remote().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Hold(async () =>
+            {
+                await remote().ConfigureAwait(false);
+                InvalidateLocal();
+                await local().ConfigureAwait(false);
+                await PublishAsync(kind, payload).ConfigureAwait(false);
+            });
+            throw;
+        }
+        finally
+        {
+            InvalidateLocal();
+            await local().ConfigureAwait(false);
+        }
+
+        await PublishOrHoldAsync(kind, payload).ConfigureAwait(false);
+        return result;
+    }
+
+    private async Task PublishOrHoldAsync(char kind, string payload)
+    {
+        try
+        {
+            await PublishAsync(kind, payload).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or CacheStoreUnavailableException)
+        {
+            Hold(() => PublishAsync(kind, payload));
+            throw new CacheStoreUnavailableException("Publishing an invalidation failed; it is published as soon as Redis answers.", ex);
+        }
+    }
+
+    private void Hold(Func<Task> invalidation)
+    {
+        _held.Enqueue(invalidation);
+        while (_held.Count > MaxHeldInvalidations && _held.TryDequeue(out _))
+        {
+        }
+    }
+
+    // Carries out held invalidations, in order, stopping at the first failure; and probes the subscription while
+    // this instance is not listening.
+    private async Task RetryAsync()
+    {
+        if ((_held.IsEmpty && Volatile.Read(ref _listening) == 1) || Interlocked.Exchange(ref _retrying, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            while (_held.TryPeek(out Func<Task>? next))
+            {
+                await next().ConfigureAwait(false);
+                _held.TryDequeue(out _);
+            }
+
+            if (Volatile.Read(ref _listening) == 0)
+            {
+                await ProbeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or CacheStoreUnavailableException or InvalidOperationException)
+        {
+            // Still down: the next tick tries again.
+        }
+        finally
+        {
+            Volatile.Write(ref _retrying, 0);
+        }
+    }
+
+    // A probe is a message from this instance that only this instance acts on: receiving it back proves the
+    // subscription is live (Redis delivers in order, so every later invalidation will be heard).
+    private async Task ProbeAsync()
+    {
+        try
+        {
+            Subscribe();
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return;
+        }
+
+        // The same probe is sent again on each tick until it comes back (a slow echo still counts).
+        string probe = Volatile.Read(ref _probe) ?? Interlocked.CompareExchange(ref _probe, Guid.NewGuid().ToString("N"), null) ?? Volatile.Read(ref _probe)!;
+        await _subscriber.PublishAsync(_channel, _instanceId + " " + ProbeKind + probe).ConfigureAwait(false);
+    }
+
+    private const char ProbeKind = '?';
 
     // Message: "{instance id} {kind}{payload}"; kind k = keys (newline separated), p = pattern, * = clear L1.
     private Task PublishAsync(char kind, string payload)
@@ -211,12 +427,33 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
     {
         string text = message!;
         int space = text.IndexOf(' ', StringComparison.Ordinal);
-        if (space < 0 || text.AsSpan(0, space).SequenceEqual(_instanceId) || space + 1 >= text.Length)
+        if (space < 0 || space + 1 >= text.Length)
         {
             return;
         }
 
+        if (text.AsSpan(0, space).SequenceEqual(_instanceId))
+        {
+            if (text[space + 1] == ProbeKind && Volatile.Read(ref _probe) is { } probe && text.AsSpan(space + 2).SequenceEqual(probe))
+            {
+                // Heard our own probe: the subscription is live. Messages missed before it are unknown, so L1 starts
+                // empty; only then does it serve again.
+                InvalidateLocal();
+                _local.Clear();
+                Volatile.Write(ref _probe, null);
+                Volatile.Write(ref _listening, 1);
+                Log.LocalCacheCleared(_logger, "subscription confirmed");
+            }
+
+            return;
+        }
+
         string payload = text[(space + 2)..];
+        if (text[space + 1] == ProbeKind)
+        {
+            return;
+        }
+
         InvalidateLocal();
         switch (text[space + 1])
         {
@@ -235,19 +472,35 @@ public sealed class TwoLevelCacheStore : ICacheStore, IAsyncDisposable
         Interlocked.Increment(ref _received);
     }
 
-    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
-        // Messages may have been missed while disconnected.
-        InvalidateLocal();
-        _local.Clear();
+        // A node that does not carry our subscription (another cluster primary) changes nothing about what this
+        // instance hears; anything else, or not knowing, does.
+        EndPoint? subscribed = null;
         try
         {
-            Subscribe();
+            subscribed = _subscriber.SubscribedEndpoint(_channel);
         }
-        catch (RedisException)
+        catch (Exception ex) when (ex is RedisException or InvalidOperationException)
         {
-            // Still down: the next restoration tries again.
         }
-        Log.LocalCacheCleared(_logger, e.EndPoint?.ToString() ?? "redis");
+
+        if (e.EndPoint is not null && subscribed is not null && !e.EndPoint.Equals(subscribed))
+        {
+            return;
+        }
+
+        // Invalidations may be missed from now on: L1 stops serving until the subscription is proven live again.
+        Volatile.Write(ref _listening, 0);
+        Volatile.Write(ref _probe, null);
+        InvalidateLocal();
+        _local.Clear();
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        // The failure stopped L1 (OnConnectionFailed); it serves again once a probe comes back, and is cleared
+        // then. Held invalidations go out now.
+        _ = RetryAsync();
     }
 }

@@ -86,6 +86,12 @@ public sealed class RedisCluster : IRedisDeployment
         return options;
     }
 
+    /// <summary>Kills the primary listening on <paramref name="port"/> at once (SIGKILL), as a crash would.</summary>
+    public void KillNode(int port) => RedisServer.Kill(_processes[Array.IndexOf(Ports, port)]);
+
+    /// <summary>The port of the primary that owns <paramref name="key"/>'s hash slot.</summary>
+    public int PortOf(RedisKey key) => ((System.Net.IPEndPoint)Connection.GetServer(key).EndPoint).Port;
+
     public async Task FlushAsync() => await Task.WhenAll(Primaries.Select(s => s.FlushAllDatabasesAsync()));
 
     public async Task<HashSet<string>> AllKeysAsync()
