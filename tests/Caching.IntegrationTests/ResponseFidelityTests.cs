@@ -101,12 +101,71 @@ public abstract class ResponseFidelityTests : IAsyncLifetime
         Assert.Equal("HIT", after.Headers.GetValues("X-Cache").Single());
     }
 
+    [Theory]
+    [InlineData("", "r2")]
+    [InlineData("empty400", "r3")]
+    [InlineData("body400", "r4")]
+    public async Task On_a_hit_an_app_filter_that_answers_itself_keeps_its_status_and_its_headers_are_not_overwritten(string mode, string requestId)
+    {
+        await SendAsync("/f/filtered/2", "", "r1"); // fills the cache
+
+        HttpResponseMessage cached = await SendAsync("/f/filtered/2", mode, requestId);
+        HttpResponseMessage reference = await SendAsync("/u/filtered/2", mode, requestId);
+
+        Assert.Equal(reference.StatusCode, cached.StatusCode);
+        Assert.Equal(await reference.Content.ReadAsStringAsync(), await cached.Content.ReadAsStringAsync());
+        Assert.Equal(requestId, cached.Headers.GetValues("X-Request-Id").Single());
+        Assert.Equal(1, _host.Db.Calls("Filtered"));
+    }
+
+    [Fact]
+    public async Task A_head_request_never_stores_an_empty_body_for_later_gets()
+    {
+        using var head = new HttpRequestMessage(HttpMethod.Head, "/f/headget/5");
+        HttpResponseMessage first = await Client.SendAsync(head);
+        HttpResponseMessage get = await Client.GetAsync("/f/headget/5");
+        HttpResponseMessage hit = await Client.GetAsync("/f/headget/5");
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(105, (await get.Content.ReadAsByteArrayAsync()).Length);
+        Assert.Equal(105, (await hit.Content.ReadAsByteArrayAsync()).Length);
+        Assert.Equal("HIT", hit.Headers.GetValues("X-Cache").Single());
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(string path, string mode, string requestId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path) { Headers = { { "X-Mode", mode }, { "X-Req", requestId } } };
+        return await Client.SendAsync(request);
+    }
+
     // The response's headers without the per-response ones (and without the cache's own).
     private static string Own(HttpResponseMessage response) => string.Join("\n", response.Headers
         .Concat(response.Content.Headers)
         .Where(h => h.Key is not ("Date" or "Server" or "Transfer-Encoding" or "Content-Length" or "X-Cache"))
         .OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase)
         .Select(h => h.Key + ": " + string.Join(",", h.Value)));
+}
+
+/// <summary>A body past <see cref="CachingOptions.MaximumBodySize"/> streams through whole and is not stored.</summary>
+public sealed class MaximumBodySizeTests : IAsyncLifetime
+{
+    private TestAppHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await TestAppHost.StartAsync(StoreKind.Embedded, map: FidelityEndpoints.Map, configure: o => o.MaximumBodySize = 1000);
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task A_body_over_the_limit_is_sent_whole_with_its_status_header_and_not_stored()
+    {
+        HttpResponseMessage first = await _host.Client.GetAsync("/f/big/7");
+        HttpResponseMessage second = await _host.Client.GetAsync("/f/big/7");
+
+        Assert.Equal(new string('b', 5007), await first.Content.ReadAsStringAsync());
+        Assert.Equal(new string('b', 5007), await second.Content.ReadAsStringAsync());
+        Assert.Equal("MISS", second.Headers.GetValues("X-Cache").Single());
+        Assert.Equal(2, _host.Db.Calls("Big"));
+    }
 }
 
 public sealed class EmbeddedStoreResponseFidelityTests : ResponseFidelityTests

@@ -154,16 +154,16 @@ namespace Caching.Generator.Emit
             switch (endpoint.Access)
             {
                 case AccessKind.Read:
-                    writer.Line("// First of the endpoint's filters, as Output Caching runs before all of them: the app's filters, on");
-                    writer.Line("// the endpoint or its groups, run on misses; a hit is answered without them.");
+                    writer.Line("// First of the endpoint's filters: the app's filters, on the endpoint or its groups, run on every");
+                    writer.Line("// request, hits included (the handler is not called on a hit).");
                     break;
                 case AccessKind.Write:
                     writer.Line("// First of the endpoint's filters: it invalidates only when the outcome of the app's filters and");
                     writer.Line("// the handler is a success.");
                     break;
                 default:
-                    writer.Line("// First of the endpoint's filters: a read hit is answered without the app's filters; a write");
-                    writer.Line("// invalidates only when the outcome of the app's filters and the handler is a success.");
+                    writer.Line("// First of the endpoint's filters: the app's filters run on read hits too; a write invalidates");
+                    writer.Line("// only when the response the app's filters and the handler sent is a success.");
                     break;
             }
 

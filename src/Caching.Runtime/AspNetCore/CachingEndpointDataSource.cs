@@ -51,8 +51,8 @@ internal sealed class CachingEndpointDataSource(EndpointDataSource inner, IServi
             return;
         }
 
-        // First of the filters, as in the intercepted mode: the app's filters (on the endpoint or its groups) run on
-        // misses, and a hit is answered without them, as Output Caching answers before all of them.
+        // First of the filters, as in the intercepted mode: the app's filters (on the endpoint or its groups) run
+        // after it on every request, hits included (on a hit the handler is not called).
         builder.FilterFactories.Insert(0, (context, next) =>
         {
             // Filter factories run once the metadata is complete: the attribute instance says where it was written.

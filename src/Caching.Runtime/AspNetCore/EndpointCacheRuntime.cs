@@ -108,22 +108,22 @@ public sealed class EndpointCacheRuntime
         CacheLookup? lookup = plan.Lookup;
         TaskCompletionSource<byte[]?>? lease = plan.Lead;
         byte[]? entry = null;
+        SetStatusHeader(http, hit: false);
         try
         {
             await using ResponseCapture capture = ResponseCapture.Start(http, _maxBodySize);
             object? result = await next(context).ConfigureAwait(false);
             await ExecuteAsync<T>(http, result).ConfigureAwait(false);
             await capture.EndAsync().ConfigureAwait(false);
-            if (lookup is not null && ResponsePolicy.IsStorable(http, capture))
+            if (lookup is not null && ResponsePolicy.IsStorable(http, capture)
+                && StoredResponse.Encode(http.Response.StatusCode, http.Response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType) is { } encoded)
             {
-                byte[] encoded = StoredResponse.Encode(http.Response.StatusCode, http.Response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType);
                 if (await TryStoreAsync(key, encoded, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false))
                 {
                     entry = encoded;
                 }
             }
 
-            SetStatusHeader(http, hit: false);
             await capture.SendAsync().ConfigureAwait(false);
             return Results.Empty;
         }
@@ -143,40 +143,38 @@ public sealed class EndpointCacheRuntime
 
     // A hit still passes the app's endpoint filters (access checks, validation): they run with the status set to
     // 400, which tells ASP.NET Core's request delegate not to call the handler. A filter that lets the request
-    // through gets Results.Empty back and returns it; anything else is the filter's own answer and is sent.
+    // through (sets no status, returns what it got: Results.Empty) gets the stored response sent; anything else is
+    // the filter's own answer. Headers the filters set on this request are theirs and are not overwritten.
     private async ValueTask<object?> ServeAfterFiltersAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, CachedEndpointInfo endpoint, ReadOnlyMemory<byte> stored)
     {
         HttpContext http = context.HttpContext;
-        HttpResponse response = http.Response;
-        response.StatusCode = StatusCodes.Status400BadRequest;
+        KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] headersBefore = ResponseCapture.SnapshotHeaders(http);
         object? result;
-        try
+        bool statusSet;
+        using (StatusProbe probe = StatusProbe.Install(http, StatusCodes.Status400BadRequest))
         {
-            result = await next(context).ConfigureAwait(false);
-        }
-        catch
-        {
-            RestoreStatus(response);
-            throw;
+            try
+            {
+                result = await next(context).ConfigureAwait(false);
+            }
+            finally
+            {
+                statusSet = probe.StatusSet;
+                if (!statusSet && !http.Response.HasStarted)
+                {
+                    probe.Restore(StatusCodes.Status200OK);
+                }
+            }
         }
 
-        if (result is EmptyHttpResult && response.StatusCode == StatusCodes.Status400BadRequest && !response.HasStarted)
+        if (result is EmptyHttpResult && !statusSet && !http.Response.HasStarted)
         {
             SetStatusHeader(http, hit: true);
-            await StoredResponse.Read(stored, endpoint.ContentType).WriteAsync(http).ConfigureAwait(false);
+            await StoredResponse.Read(stored, endpoint.ContentType).WriteAsync(http, ResponseCapture.ChangedHeaderNames(http, headersBefore)).ConfigureAwait(false);
             return Results.Empty;
         }
 
-        RestoreStatus(response);
         return result;
-
-        static void RestoreStatus(HttpResponse response)
-        {
-            if (response.StatusCode == StatusCodes.Status400BadRequest && !response.HasStarted)
-            {
-                response.StatusCode = StatusCodes.Status200OK;
-            }
-        }
     }
 
     /// <summary>POST, PUT, PATCH or DELETE on a minimal-API endpoint: run the handler, then, only if it succeeded, invalidate.</summary>
@@ -199,7 +197,7 @@ public sealed class EndpointCacheRuntime
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(invalidations);
         HttpContext http = context.HttpContext;
-        if (http.Response.StatusCode != StatusCodes.Status200OK || http.Response.HasStarted)
+        if (http.Response.StatusCode >= StatusCodes.Status400BadRequest || http.Response.HasStarted)
         {
             // A binding failure: ASP.NET Core answers 400 without calling the handler; nothing changed.
             return await next(context).ConfigureAwait(false);
@@ -219,7 +217,7 @@ public sealed class EndpointCacheRuntime
         {
             result = await next(context).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !http.RequestAborted.IsCancellationRequested)
+        catch
         {
             // The handler may have changed data before it threw: when in doubt, invalidate (an extra miss).
             await InvalidateAsync(set, null, endpoint, http.RequestAborted).ConfigureAwait(false);
@@ -295,8 +293,16 @@ public sealed class EndpointCacheRuntime
         MissPlan plan = await PlanAsync(key, namespaceName, tags, endpoint, http.RequestAborted).ConfigureAwait(false);
         if (plan.Served is { } stored)
         {
-            SetStatusHeader(http, hit: true);
-            context.Result = new CachedResponse(stored, endpoint.ContentType);
+            var cached = new CachedResponse(stored, endpoint.ContentType);
+            if (ResponsePolicy.Accepts(http.Request, cached.ContentType))
+            {
+                SetStatusHeader(http, hit: true);
+                context.Result = cached;
+                return;
+            }
+
+            // MVC negotiates the content type: a client that does not accept the stored one gets the action's own.
+            await next().ConfigureAwait(false);
             return;
         }
 
@@ -361,8 +367,11 @@ public sealed class EndpointCacheRuntime
             return;
         }
 
-        // Invalidated once the result has run, judged from the status it sent, before the client sees it.
-        context.HttpContext.Items[ResultWorkItem] = new ActionInvalidation(executed, this, set, endpoint);
+        // Invalidated once the result has run, judged from the status it sent, before the client sees it; if the
+        // result never runs (a result filter answered, an exception), when the response is disposed.
+        var invalidation = new ActionInvalidation(executed, this, set, endpoint);
+        context.HttpContext.Items[ResultWorkItem] = invalidation;
+        context.HttpContext.Response.RegisterForDisposeAsync(invalidation);
     }
 
     // The hit path: a GET whose key the request's values form is answered from the cache before binding; anything
@@ -681,7 +690,7 @@ public sealed class EndpointCacheRuntime
 
     private void SetStatusHeader(HttpContext http, bool hit)
     {
-        if (_addStatusHeader)
+        if (_addStatusHeader && !http.Response.HasStarted)
         {
             http.Response.Headers[CacheStatusHeader] = hit ? "HIT" : "MISS";
         }
@@ -705,12 +714,13 @@ public sealed class EndpointCacheRuntime
 
         public async Task RunAsync(HttpContext http, Func<Task> execute)
         {
+            runtime.SetStatusHeader(http, hit: false);
             await using ResponseCapture capture = ResponseCapture.Start(http, runtime._maxBodySize, headersBefore);
             await execute().ConfigureAwait(false);
             await capture.EndAsync().ConfigureAwait(false);
-            if (lookup is not null && ResponsePolicy.IsStorable(http, capture))
+            if (lookup is not null && ResponsePolicy.IsStorable(http, capture) && ResponsePolicy.IsNegotiatedAsStored(http, endpoint)
+                && StoredResponse.Encode(http.Response.StatusCode, http.Response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType) is { } encoded)
             {
-                byte[] encoded = StoredResponse.Encode(http.Response.StatusCode, http.Response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType);
                 if (await runtime.TryStoreAsync(key, encoded, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false))
                 {
                     _entry = encoded;
@@ -718,7 +728,6 @@ public sealed class EndpointCacheRuntime
             }
 
             await DisposeAsync().ConfigureAwait(false);
-            runtime.SetStatusHeader(http, hit: false);
             await capture.SendAsync().ConfigureAwait(false);
         }
 
@@ -741,10 +750,22 @@ public sealed class EndpointCacheRuntime
         }
     }
 
-    private sealed class ActionInvalidation(ActionExecutedContext executed, EndpointCacheRuntime runtime, InvalidationSet set, CachedEndpointInfo endpoint) : IResultWork
+    private sealed class ActionInvalidation(ActionExecutedContext executed, EndpointCacheRuntime runtime, InvalidationSet set, CachedEndpointInfo endpoint) : IResultWork, IAsyncDisposable
     {
+        private int _ran;
+
+        // The result never ran through the generated filter's result half: when in doubt, invalidate.
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _ran, 1) == 0)
+            {
+                await runtime.InvalidateAsync(set, null, endpoint, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
         public async Task RunAsync(HttpContext http, Func<Task> execute)
         {
+            Interlocked.Exchange(ref _ran, 1);
             await using ResponseCapture capture = ResponseCapture.Start(http, runtime._maxBodySize);
             System.Runtime.ExceptionServices.ExceptionDispatchInfo? failed = null;
             try

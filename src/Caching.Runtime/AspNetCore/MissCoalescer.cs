@@ -32,7 +32,7 @@ internal sealed class MissCoalescer(TimeSpan maxWait)
                 return mine.Completion;
             }
 
-            if (current.Epoch == epoch)
+            if (current.Epoch >= epoch)
             {
                 leader = current.Completion.Task;
                 return null;

@@ -109,6 +109,31 @@ internal sealed class ResponseCapture : IAsyncDisposable
         return false;
     }
 
+    /// <summary>The names of the headers whose values changed since <paramref name="before"/>.</summary>
+    public static HashSet<string>? ChangedHeaderNames(HttpContext http, KeyValuePair<string, StringValues>[] before)
+    {
+        HashSet<string>? changed = null;
+        foreach (KeyValuePair<string, StringValues> header in http.Response.Headers)
+        {
+            bool same = false;
+            foreach (KeyValuePair<string, StringValues> old in before)
+            {
+                if (string.Equals(old.Key, header.Key, StringComparison.OrdinalIgnoreCase))
+                {
+                    same = StringValues.Equals(old.Value, header.Value);
+                    break;
+                }
+            }
+
+            if (!same)
+            {
+                (changed ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(header.Key);
+            }
+        }
+
+        return changed;
+    }
+
     /// <summary>Headers that describe one response, not its content: never stored, never replayed.</summary>
     public static bool IsPerResponse(string name) =>
         name.Equals(HeaderNames.ContentType, StringComparison.OrdinalIgnoreCase)

@@ -20,8 +20,9 @@ internal static class ResponsePolicy
     public static bool IsStorable(HttpContext http, ResponseCapture capture)
     {
         HttpResponse response = http.Response;
-        if (response.StatusCode != StatusCodes.Status200OK || capture.Overflowed || response.HasStarted)
+        if (response.StatusCode != StatusCodes.Status200OK || capture.Overflowed || response.HasStarted || HttpMethods.IsHead(http.Request.Method))
         {
+            // A HEAD response has no body (file results still set its length): never a GET's entry.
             return false;
         }
 
@@ -36,18 +37,9 @@ internal static class ResponsePolicy
             return false;
         }
 
-        foreach (string? vary in headers.Vary)
-        {
-            foreach (string part in (vary ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                if (!part.Equals(HeaderNames.AcceptEncoding, StringComparison.OrdinalIgnoreCase))
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
+        // A Vary set by the endpoint itself (compression middleware adds its own later, outside the capture) says
+        // the body depends on request headers the key knows nothing of.
+        return headers.Vary.Count == 0;
     }
 
     private static bool IsSharable(StringValues cacheControl)
@@ -67,6 +59,72 @@ internal static class ResponsePolicy
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Whether an MVC response is the one every client gets: MVC negotiates the content type from Accept, so a
+    /// response in another type than the endpoint's usual one, to a request that asked for something specific,
+    /// is that client's own.
+    /// </summary>
+    public static bool IsNegotiatedAsStored(HttpContext http, CachedEndpointInfo endpoint)
+    {
+        StringValues accept = http.Request.Headers.Accept;
+        if (accept.Count == 0 || IsAnything(accept))
+        {
+            return true;
+        }
+
+        return string.Equals(http.Response.ContentType, endpoint.ContentType, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static bool IsAnything(StringValues accept)
+    {
+        foreach (string? value in accept)
+        {
+            foreach (string range in (value ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!range.Split(';', 2)[0].Trim().Equals("*/*", StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether the request's Accept header admits <paramref name="contentType"/> (no Accept admits anything).</summary>
+    public static bool Accepts(HttpRequest request, string contentType)
+    {
+        StringValues accept = request.Headers.Accept;
+        if (accept.Count == 0)
+        {
+            return true;
+        }
+
+        string media = contentType.Split(';', 2)[0].Trim();
+        int slash = media.IndexOf('/');
+        string type = slash > 0 ? media[..slash] : media;
+        foreach (string? value in accept)
+        {
+            foreach (string range in (value ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                string[] parts = range.Split(';');
+                string name = parts[0].Trim();
+                bool refused = parts.Skip(1).Any(p => p.Trim() is "q=0" or "q=0.0" or "q=0.00" or "q=0.000");
+                if (refused)
+                {
+                    continue;
+                }
+
+                if (name == "*/*" || name.Equals(media, StringComparison.OrdinalIgnoreCase) || name.Equals(type + "/*", StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

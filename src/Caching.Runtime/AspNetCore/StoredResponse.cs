@@ -61,8 +61,11 @@ internal readonly struct StoredResponse
         return new StoredResponse(status, contentType, headers, stored[position..]);
     }
 
-    /// <summary>The bytes to store for a response: the body alone when nothing else needs keeping.</summary>
-    public static byte[] Encode(int statusCode, string? contentType, IReadOnlyList<KeyValuePair<string, string>> headers, ReadOnlySpan<byte> body, string defaultContentType)
+    /// <summary>
+    /// The bytes to store for a response: the body alone when nothing else needs keeping; null when a header is
+    /// too long for the envelope (over 65,535 UTF-8 bytes, or more than 65,535 headers): such a response is not stored.
+    /// </summary>
+    public static byte[]? Encode(int statusCode, string? contentType, IReadOnlyList<KeyValuePair<string, string>> headers, ReadOnlySpan<byte> body, string defaultContentType)
     {
         contentType ??= string.Empty;
         if (statusCode == StatusCodes.Status200OK && headers.Count == 0 && string.Equals(contentType, defaultContentType, StringComparison.Ordinal)
@@ -71,9 +74,19 @@ internal readonly struct StoredResponse
             return body.ToArray();
         }
 
+        if (headers.Count > ushort.MaxValue || !Fits(contentType))
+        {
+            return null;
+        }
+
         int size = 2 + 2 + Size(contentType) + 2 + body.Length;
         foreach (KeyValuePair<string, string> header in headers)
         {
+            if (!Fits(header.Key) || !Fits(header.Value))
+            {
+                return null;
+            }
+
             size += Size(header.Key) + Size(header.Value);
         }
 
@@ -98,7 +111,10 @@ internal readonly struct StoredResponse
     }
 
     /// <summary>Writes the stored response: status, content type, the handler's headers, length and body.</summary>
-    public Task WriteAsync(HttpContext http)
+    public Task WriteAsync(HttpContext http) => WriteAsync(http, null);
+
+    /// <summary>Writes the stored response, leaving alone the headers named in <paramref name="keep"/> (set on this request).</summary>
+    public Task WriteAsync(HttpContext http, HashSet<string>? keep)
     {
         HttpResponse response = http.Response;
         response.StatusCode = StatusCode;
@@ -110,19 +126,24 @@ internal readonly struct StoredResponse
         KeyValuePair<string, string>[] headers = Headers;
         if (headers.Length > 0)
         {
-            WriteHeaders(response, headers);
+            WriteHeaders(response, headers, keep);
         }
 
         response.ContentLength = Body.Length;
         return Body.IsEmpty ? Task.CompletedTask : ResponseCapture.WriteAsync(http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()!, Body, http.RequestAborted);
     }
 
-    private static void WriteHeaders(HttpResponse response, KeyValuePair<string, string>[] headers)
+    private static void WriteHeaders(HttpResponse response, KeyValuePair<string, string>[] headers, HashSet<string>? keep)
     {
         // Repeated names (several Link headers, say) were stored one value each: put them back together.
         for (int i = 0; i < headers.Length; i++)
         {
             string name = headers[i].Key;
+            if (keep is not null && keep.Contains(name))
+            {
+                continue;
+            }
+
             bool first = true;
             for (int j = 0; j < i; j++)
             {
@@ -164,6 +185,8 @@ internal readonly struct StoredResponse
     }
 
     private static int Size(string value) => 2 + Encoding.UTF8.GetByteCount(value);
+
+    private static bool Fits(string value) => value.Length <= ushort.MaxValue / 3 || Encoding.UTF8.GetByteCount(value) <= ushort.MaxValue;
 
     private static void WriteString(Span<byte> span, ref int position, string value)
     {

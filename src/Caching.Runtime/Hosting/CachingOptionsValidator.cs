@@ -90,6 +90,11 @@ internal sealed class CachingOptionsValidator(IServiceProvider services) : IVali
             failures.Add($"Caching:MaxPendingInvalidations is {options.MaxPendingInvalidations}; set 0 or more (0 flushes on every recovery).");
         }
 
+        if (options.MaximumBodySize <= 0)
+        {
+            failures.Add($"Caching:MaximumBodySize is {options.MaximumBodySize}; set a positive number of bytes such as 16777216.");
+        }
+
         if (options.CoalescingTimeout <= TimeSpan.Zero)
         {
             failures.Add($"Caching:CoalescingTimeout is {options.CoalescingTimeout}; set a positive time span such as 00:00:10.");

@@ -26,8 +26,8 @@ namespace Caching.Generated
         {
             var builder = global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(endpoints, pattern, handler);
 
-            // First of the endpoint's filters, as Output Caching runs before all of them: the app's filters, on
-            // the endpoint or its groups, run on misses; a hit is answered without them.
+            // First of the endpoint's filters: the app's filters, on the endpoint or its groups, run on every
+            // request, hits included (the handler is not called on a hit).
             builder.Add(static endpoint => endpoint.FilterFactories.Insert(0, CachedEndpoint0.CreateFilter));
             return builder;
         }
@@ -52,8 +52,8 @@ namespace Caching.Generated
         {
             var builder = global::Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapMethods(endpoints, pattern, httpMethods, handler);
 
-            // First of the endpoint's filters: a read hit is answered without the app's filters; a write
-            // invalidates only when the outcome of the app's filters and the handler is a success.
+            // First of the endpoint's filters: the app's filters run on read hits too; a write invalidates
+            // only when the response the app's filters and the handler sent is a success.
             builder.Add(static endpoint => endpoint.FilterFactories.Insert(0, CachedEndpoint2.CreateFilter));
             builder.Finally(CachedEndpoint2.AddHitPath);
             return builder;

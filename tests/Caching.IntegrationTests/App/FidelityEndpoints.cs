@@ -50,6 +50,16 @@ public static class FidelityEndpoints
         app.MapGet("/f/created/{id}", [Cache("f_created")] (int id) => Results.Text("<p>" + id + "</p>", "text/html; charset=utf-8", statusCode: 200));
         app.MapGet("/u/created/{id}", (int id) => Results.Text("<p>" + id + "</p>", "text/html; charset=utf-8", statusCode: 200));
 
+        // An app filter that answers some requests itself (status 400 set by hand) and stamps every response.
+        app.MapGet("/f/filtered/{id}", [Cache("f_filtered")] (int id, BlogStore db) => { db.Count("Filtered"); return db.Posts[id]; }).AddEndpointFilter(StampOrRefuse);
+        app.MapGet("/u/filtered/{id}", (int id, BlogStore db) => db.Posts[id]).AddEndpointFilter(StampOrRefuse);
+
+        // GET and HEAD on one cached endpoint: a HEAD response (no body) is never a GET's entry.
+        app.MapMethods("/f/headget/{id}", ["GET", "HEAD"], [Cache("f_headget")] (int id) => Results.Bytes(Enumerable.Repeat((byte)'x', 100 + id).ToArray(), "application/octet-stream"));
+
+        // A body larger than MaximumBodySize in the tests that lower it.
+        app.MapGet("/f/big/{id}", [Cache("f_big")] (int id, BlogStore db) => { db.Count("Big"); return new string('b', 5000 + id); });
+
         // A read and the writes that invalidate it (or must not).
         app.MapGet("/f/post/{id}", [Cache("f_post", ResourceIdName = "id")] (int id, BlogStore db) => { db.Count("FPost"); return db.Posts[id]; });
         app.MapPut("/f/forbid/{id}", [Cache("f_post", ResourceIdName = "id")] (int id) => Results.Forbid());
@@ -59,6 +69,23 @@ public static class FidelityEndpoints
         app.MapPut("/f/throwing/{id}", [Cache("f_post", ResourceIdName = "id")] string (int id) => throw new InvalidOperationException("no"));
         app.MapPut("/f/redirect/{id}", [Cache("f_post", ResourceIdName = "id")] (int id) => Results.Redirect("/f/post/" + id));
         app.MapPut("/f/ok/{id}", [Cache("f_post", ResourceIdName = "id")] (int id) => Results.NoContent());
+    }
+
+    private static async ValueTask<object?> StampOrRefuse(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        HttpContext http = context.HttpContext;
+        http.Response.Headers["X-Request-Id"] = http.Request.Headers["X-Req"].ToString();
+        switch (http.Request.Headers["X-Mode"].ToString())
+        {
+            case "empty400":
+                http.Response.StatusCode = 400;
+                return Results.Empty;
+            case "body400":
+                http.Response.StatusCode = 400;
+                return new Profile("error", "bad");
+            default:
+                return await next(context);
+        }
     }
 
     private static Post Headers(int id, HttpResponse http, BlogStore db)

@@ -27,6 +27,7 @@ public sealed class RegistrationTests
     [InlineData("UseRegisteredRedis", "true", "none is registered")]
     [InlineData("ExpirationJitter", "1.5", "Caching:ExpirationJitter is 1.5")]
     [InlineData("Redis", "127.0.0.1:6379,nonsense=1", "not a valid StackExchange.Redis connection string")]
+    [InlineData("MaximumBodySize", "0", "Caching:MaximumBodySize is 0")]
     public void Bad_options_fail_at_start_up_with_a_message_that_says_what_to_fix(string key, string value, string message)
     {
         IConfiguration configuration = new ConfigurationBuilder()
