@@ -23,7 +23,14 @@ public sealed class Circle : Shape
 /// </summary>
 public static class FidelityEndpoints
 {
-    private static readonly JsonSerializerOptions SnakeCase = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions SnakeCase = ReadOnly(new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver() });
+
+    // Read-only up front: concurrent first uses of fresh options race inside System.Text.Json.
+    private static JsonSerializerOptions ReadOnly(JsonSerializerOptions options)
+    {
+        options.MakeReadOnly();
+        return options;
+    }
 
     public static void Map(WebApplication app)
     {
