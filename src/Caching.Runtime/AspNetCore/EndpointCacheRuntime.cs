@@ -115,13 +115,9 @@ public sealed class EndpointCacheRuntime
             object? result = await next(context).ConfigureAwait(false);
             await ExecuteAsync<T>(http, result).ConfigureAwait(false);
             await capture.EndAsync().ConfigureAwait(false);
-            if (lookup is not null && ResponsePolicy.IsStorable(http, capture)
-                && StoredResponse.Encode(http.Response.StatusCode, http.Response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType) is { } encoded)
+            if (lookup is not null && ResponsePolicy.IsStorable(http, capture))
             {
-                if (await TryStoreAsync(key, encoded, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false))
-                {
-                    entry = encoded;
-                }
+                entry = await StoreCapturedAsync(http, capture, key, endpoint, namespaceName, tags, lookup).ConfigureAwait(false);
             }
 
             await capture.SendAsync().ConfigureAwait(false);
@@ -235,6 +231,25 @@ public sealed class EndpointCacheRuntime
             failed = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
         }
 
+        await FinishWriteAsync(http, capture, result, failed, set, endpoint).ConfigureAwait(false);
+        return Results.Empty;
+    }
+
+    // Stores a captured GET response (a plain body when nothing else needs keeping); returns the stored bytes, or
+    // null when the envelope cannot hold it or the store refused (a lease lost to an invalidation, a failure).
+    private async ValueTask<byte[]?> StoreCapturedAsync(HttpContext http, ResponseCapture capture, string key, CachedEndpointInfo endpoint, string? namespaceName, string[]? tags, CacheLookup? lookup)
+    {
+        HttpResponse response = http.Response;
+        byte[]? encoded = StoredResponse.Encode(response.StatusCode, response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType);
+        return encoded is not null && await TryStoreAsync(key, encoded, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false)
+            ? encoded
+            : null;
+    }
+
+    // After a write's result ran into the capture: invalidate (or write through) when it succeeded, rethrow a
+    // failure of the result, then let the client have the response.
+    private async Task FinishWriteAsync(HttpContext http, ResponseCapture capture, object? result, System.Runtime.ExceptionServices.ExceptionDispatchInfo? failed, InvalidationSet set, CachedEndpointInfo endpoint)
+    {
         await capture.EndAsync().ConfigureAwait(false);
         if (ResponsePolicy.IsWriteSuccess(result, http.Response.StatusCode, executed: failed is null))
         {
@@ -246,7 +261,6 @@ public sealed class EndpointCacheRuntime
 
         failed?.Throw();
         await capture.SendAsync().ConfigureAwait(false);
-        return Results.Empty;
     }
 
     // Writes a handler's result as ASP.NET Core's request delegate writes a filter pipeline's result: an IResult
@@ -718,13 +732,9 @@ public sealed class EndpointCacheRuntime
             await using ResponseCapture capture = ResponseCapture.Start(http, runtime._maxBodySize, headersBefore);
             await execute().ConfigureAwait(false);
             await capture.EndAsync().ConfigureAwait(false);
-            if (lookup is not null && ResponsePolicy.IsStorable(http, capture) && ResponsePolicy.IsNegotiatedAsStored(http, endpoint)
-                && StoredResponse.Encode(http.Response.StatusCode, http.Response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType) is { } encoded)
+            if (lookup is { } held && ResponsePolicy.IsStorable(http, capture) && ResponsePolicy.IsNegotiatedAsStored(http, endpoint))
             {
-                if (await runtime.TryStoreAsync(key, encoded, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false))
-                {
-                    _entry = encoded;
-                }
+                _entry = await runtime.StoreCapturedAsync(http, capture, key, endpoint, namespaceName, tags, held).ConfigureAwait(false);
             }
 
             await DisposeAsync().ConfigureAwait(false);
@@ -777,17 +787,7 @@ public sealed class EndpointCacheRuntime
                 failed = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
             }
 
-            await capture.EndAsync().ConfigureAwait(false);
-            if (ResponsePolicy.IsWriteSuccess(executed.Result, http.Response.StatusCode, executed: failed is null))
-            {
-                byte[]? writeThrough = endpoint.WriteThrough && failed is null && ResponsePolicy.IsWriteThroughValue(http, capture, endpoint)
-                    ? capture.Body.ToArray()
-                    : null;
-                await runtime.InvalidateAsync(set, writeThrough, endpoint, http.RequestAborted).ConfigureAwait(false);
-            }
-
-            failed?.Throw();
-            await capture.SendAsync().ConfigureAwait(false);
+            await runtime.FinishWriteAsync(http, capture, executed.Result, failed, set, endpoint).ConfigureAwait(false);
         }
     }
 }
