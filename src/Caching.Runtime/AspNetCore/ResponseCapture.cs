@@ -96,13 +96,16 @@ internal sealed class ResponseCapture : IAsyncDisposable
         return own;
     }
 
-    private bool Unchanged(KeyValuePair<string, StringValues> header)
+    private bool Unchanged(KeyValuePair<string, StringValues> header) => Unchanged(_headersBefore, header);
+
+    // Whether the header had this same value in the snapshot.
+    private static bool Unchanged(KeyValuePair<string, StringValues>[] before, KeyValuePair<string, StringValues> header)
     {
-        foreach (KeyValuePair<string, StringValues> before in _headersBefore)
+        foreach (KeyValuePair<string, StringValues> old in before)
         {
-            if (string.Equals(before.Key, header.Key, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(old.Key, header.Key, StringComparison.OrdinalIgnoreCase))
             {
-                return StringValues.Equals(before.Value, header.Value);
+                return StringValues.Equals(old.Value, header.Value);
             }
         }
 
@@ -115,17 +118,7 @@ internal sealed class ResponseCapture : IAsyncDisposable
         HashSet<string>? changed = null;
         foreach (KeyValuePair<string, StringValues> header in http.Response.Headers)
         {
-            bool same = false;
-            foreach (KeyValuePair<string, StringValues> old in before)
-            {
-                if (string.Equals(old.Key, header.Key, StringComparison.OrdinalIgnoreCase))
-                {
-                    same = StringValues.Equals(old.Value, header.Value);
-                    break;
-                }
-            }
-
-            if (!same)
+            if (!Unchanged(before, header))
             {
                 (changed ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(header.Key);
             }
