@@ -31,36 +31,27 @@ public sealed class EndpointCacheRuntime
     private static readonly object PeekedMissItem = new();
 
     private readonly CacheEngine _engine;
+    private readonly ReadThrough _readThrough;
     private readonly ILogger _logger;
     private readonly bool _addStatusHeader;
     private readonly IOptions<HttpJsonOptions> _httpJson;
     private readonly IOptions<MvcJsonOptions> _mvcJson;
-    private readonly MissCoalescer? _coalescer;
     private readonly PendingInvalidations _pending;
-    private readonly bool _waitForLeaseHolder;
-    private readonly TimeSpan _leaseWait;
     private readonly int _maxBodySize;
 
-    /// <summary>Creates the runtime.</summary>
-    /// <param name="engine">The cache engine.</param>
-    /// <param name="options">The caching options.</param>
-    /// <param name="httpJson">Minimal APIs' JSON options.</param>
-    /// <param name="mvcJson">MVC's JSON options.</param>
-    /// <param name="logger">The logger.</param>
-    /// <param name="pending">Failed invalidations waiting for the store.</param>
-    public EndpointCacheRuntime(CacheEngine engine, IOptions<CachingOptions> options, IOptions<HttpJsonOptions> httpJson, IOptions<MvcJsonOptions> mvcJson, ILogger<EndpointCacheRuntime> logger, PendingInvalidations pending)
+    // Created by AddAttributeCaching, over the read-through that ICache shares (one single flight per process).
+    internal EndpointCacheRuntime(ReadThrough readThrough, IOptions<CachingOptions> options, IOptions<HttpJsonOptions> httpJson, IOptions<MvcJsonOptions> mvcJson, ILogger<EndpointCacheRuntime> logger, PendingInvalidations pending)
     {
+        ArgumentNullException.ThrowIfNull(readThrough);
         ArgumentNullException.ThrowIfNull(options);
-        _engine = engine;
+        _readThrough = readThrough;
+        _engine = readThrough.Engine;
         _logger = logger;
         _addStatusHeader = options.Value.AddCacheStatusHeader;
         _httpJson = httpJson;
         _mvcJson = mvcJson;
         _pending = pending;
-        _waitForLeaseHolder = options.Value.DistributedStampedeProtection;
-        _leaseWait = options.Value.CoalescingTimeout;
         _maxBodySize = options.Value.MaximumBodySize;
-        _coalescer = options.Value.CoalesceMisses ? new MissCoalescer(options.Value.CoalescingTimeout) : null;
     }
 
     /// <summary>The engine behind the runtime.</summary>
@@ -99,41 +90,48 @@ public sealed class EndpointCacheRuntime
         }
 
         bool peekedMiss = http.Items.TryGetValue(PeekedMissItem, out object? peeked) && ReferenceEquals(peeked, endpoint) && namespaceName is null && tags is null;
-        MissPlan plan = await PlanAsync(key, namespaceName, tags, endpoint, http.RequestAborted, peekedMiss).ConfigureAwait(false);
-        if (plan.Served is { } stored)
+        if (await BeginReadAsync(key, namespaceName, tags, endpoint, peekedMiss, http.RequestAborted).ConfigureAwait(false) is not { } step)
+        {
+            return await next(context).ConfigureAwait(false);
+        }
+
+        if (step.Served is { } stored)
         {
             return await ServeAfterFiltersAsync(context, next, endpoint, stored).ConfigureAwait(false);
         }
 
-        CacheLookup? lookup = plan.Lookup;
-        TaskCompletionSource<byte[]?>? lease = plan.Lead;
-        byte[]? entry = null;
+        await using ReadThrough.PendingLoad load = step.Load!;
         SetStatusHeader(http, hit: false);
+        await using ResponseCapture capture = ResponseCapture.Start(http, _maxBodySize);
+        object? result = await next(context).ConfigureAwait(false);
+        await ExecuteAsync<T>(http, result).ConfigureAwait(false);
+        await capture.EndAsync().ConfigureAwait(false);
+        if (load.CanStore && ResponsePolicy.IsStorable(http, capture))
+        {
+            await StoreCapturedAsync(http, capture, endpoint, load).ConfigureAwait(false);
+        }
+
+        // The followers are released (with the stored bytes) before this client gets its response.
+        await load.DisposeAsync().ConfigureAwait(false);
+        await capture.SendAsync().ConfigureAwait(false);
+        return Results.Empty;
+    }
+
+    // Starts the read of one endpoint's entry; null when the key cannot be used (too long, say): the handler then
+    // answers, uncached.
+    private async ValueTask<ReadThrough.ReadStep?> BeginReadAsync(string key, string? namespaceName, string[]? tags, CachedEndpointInfo endpoint, bool peekedMiss, CancellationToken cancellationToken)
+    {
+        CacheEntryOptions entry = namespaceName is null && tags is null
+            ? endpoint.ReadOptions
+            : new CacheEntryOptions { Namespace = namespaceName, Tags = tags, Expiration = endpoint.Expiration, KeyPrefix = endpoint.KeyPrefixTemplate };
         try
         {
-            await using ResponseCapture capture = ResponseCapture.Start(http, _maxBodySize);
-            object? result = await next(context).ConfigureAwait(false);
-            await ExecuteAsync<T>(http, result).ConfigureAwait(false);
-            await capture.EndAsync().ConfigureAwait(false);
-            if (lookup is not null && ResponsePolicy.IsStorable(http, capture))
-            {
-                entry = await StoreCapturedAsync(http, capture, key, endpoint, namespaceName, tags, lookup).ConfigureAwait(false);
-            }
-
-            await capture.SendAsync().ConfigureAwait(false);
-            return Results.Empty;
+            return await _readThrough.BeginAsync(key, entry, peekedMiss, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (ArgumentException ex)
         {
-            if (lease is not null)
-            {
-                _coalescer!.Complete(key, lease, entry);
-            }
-
-            if (entry is null && lookup is { HoldsLease: true } held)
-            {
-                await TryReleaseLeaseAsync(key, held).ConfigureAwait(false);
-            }
+            Log.KeyNotCacheable(_logger, key.Length > 64 ? key[..64] : key, ex.Message);
+            return null;
         }
     }
 
@@ -235,15 +233,16 @@ public sealed class EndpointCacheRuntime
         return Results.Empty;
     }
 
-    // Stores a captured GET response (a plain body when nothing else needs keeping); returns the stored bytes, or
-    // null when the envelope cannot hold it or the store refused (a lease lost to an invalidation, a failure).
-    private async ValueTask<byte[]?> StoreCapturedAsync(HttpContext http, ResponseCapture capture, string key, CachedEndpointInfo endpoint, string? namespaceName, string[]? tags, CacheLookup? lookup)
+    // Stores a captured GET response (a plain body when nothing else needs keeping) through the load that holds the
+    // key's lease; nothing is stored when the envelope cannot hold it or the store refuses (a lease lost to an
+    // invalidation, a failure).
+    private static async ValueTask StoreCapturedAsync(HttpContext http, ResponseCapture capture, CachedEndpointInfo endpoint, ReadThrough.PendingLoad load)
     {
         HttpResponse response = http.Response;
-        byte[]? encoded = StoredResponse.Encode(response.StatusCode, response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType);
-        return encoded is not null && await TryStoreAsync(key, encoded, endpoint, namespaceName, tags, lookup, http.RequestAborted).ConfigureAwait(false)
-            ? encoded
-            : null;
+        if (StoredResponse.Encode(response.StatusCode, response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType) is { } encoded)
+        {
+            await load.StoreAsync(encoded, http.RequestAborted).ConfigureAwait(false);
+        }
     }
 
     // After a write's result ran into the capture: invalidate (or write through) when it succeeded, rethrow a
@@ -304,8 +303,13 @@ public sealed class EndpointCacheRuntime
             return;
         }
 
-        MissPlan plan = await PlanAsync(key, namespaceName, tags, endpoint, http.RequestAborted).ConfigureAwait(false);
-        if (plan.Served is { } stored)
+        if (await BeginReadAsync(key, namespaceName, tags, endpoint, peekedMiss: false, http.RequestAborted).ConfigureAwait(false) is not { } step)
+        {
+            await next().ConfigureAwait(false);
+            return;
+        }
+
+        if (step.Served is { } stored)
         {
             var cached = new CachedResponse(stored, endpoint.ContentType);
             if (ResponsePolicy.Accepts(http.Request, cached.ContentType))
@@ -321,7 +325,7 @@ public sealed class EndpointCacheRuntime
         }
 
         // Headers the action sets (before its result runs) are the endpoint's own too.
-        var load = new ActionLoad(this, key, namespaceName, tags, endpoint, plan.Lookup, plan.Lead, ResponseCapture.SnapshotHeaders(http));
+        var load = new ActionLoad(this, endpoint, step.Load!, ResponseCapture.SnapshotHeaders(http));
         bool handedOver = false;
         try
         {
@@ -438,18 +442,8 @@ public sealed class EndpointCacheRuntime
     }
 
     // A look that takes no lease and counts no miss: a miss is counted by the filter, which then loads the key.
-    private async ValueTask<(ReadOnlyMemory<byte>? Value, bool Missed)> PeekAsync(string key, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
-    {
-        try
-        {
-            CacheLookup lookup = await _engine.GetAsync(key, endpoint.ReadOptions, takeLease: false, countMiss: false, cancellationToken).ConfigureAwait(false);
-            return (lookup.Value, lookup.IsAbsent);
-        }
-        catch (Exception ex) when (IsStoreFailure(ex))
-        {
-            return (null, false); // the filter's lookup reports it
-        }
-    }
+    private ValueTask<(ReadOnlyMemory<byte>? Value, bool Missed)> PeekAsync(string key, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
+        => _readThrough.PeekAsync(key, endpoint.ReadOptions, cancellationToken);
 
     private Task WriteHitAsync(HttpContext http, CachedEndpointInfo endpoint, ReadOnlyMemory<byte> body)
     {
@@ -539,142 +533,6 @@ public sealed class EndpointCacheRuntime
         }
     }
 
-    private async ValueTask<CacheLookup?> TryLookupAsync(string key, string? namespaceName, string[]? tags, CachedEndpointInfo endpoint, bool takeLease, bool countMiss, CancellationToken cancellationToken)
-    {
-        try
-        {
-            CacheEntryOptions entry = namespaceName is null && tags is null
-                ? endpoint.ReadOptions
-                : new CacheEntryOptions { Namespace = namespaceName, Tags = tags, Expiration = endpoint.Expiration, KeyPrefix = endpoint.KeyPrefixTemplate };
-            return await _engine.GetAsync(key, entry, takeLease, countMiss, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ArgumentException ex)
-        {
-            // A key this request cannot use (too long, say): the handler answers, uncached.
-            Log.KeyNotCacheable(_logger, key.Length > 64 ? key[..64] : key, ex.Message);
-            return null;
-        }
-        catch (Exception ex) when (IsStoreFailure(ex))
-        {
-            // Fail open: the handler answers; nothing is stored, since the store's state is unknown.
-            Log.StoreReadFailed(_logger, key, ex);
-            return null;
-        }
-    }
-
-    // How a read proceeds: served from the cache (a hit, or what another request just stored), or loaded by the
-    // handler, storing the value only with a lookup that allows it (the in-process leader holding the key's lease).
-    private readonly record struct MissPlan(ReadOnlyMemory<byte>? Served, CacheLookup? Lookup, TaskCompletionSource<byte[]?>? Lead);
-
-    private async ValueTask<MissPlan> PlanAsync(string key, string? namespaceName, string[]? tags, CachedEndpointInfo endpoint, CancellationToken cancellationToken, bool peekedMiss = false)
-    {
-        // Hits cost one read and nothing else; without in-process coalescing that read also takes the lease. When
-        // the hit path has just read the key and missed, that first read is not repeated: the leader reads again
-        // below anyway, taking the lease.
-        CacheLookup? lookup = peekedMiss && _coalescer is not null
-            ? new CacheLookup(null, null, null)
-            : await TryLookupAsync(key, namespaceName, tags, endpoint, takeLease: _coalescer is null, countMiss: _coalescer is null, cancellationToken).ConfigureAwait(false);
-        if (lookup is { Value: { } hit })
-        {
-            return new MissPlan(hit, null, null);
-        }
-
-        TaskCompletionSource<byte[]?>? lead = null;
-        if (lookup is not null && _coalescer is not null)
-        {
-            lead = _coalescer.TryLead(key, _engine.InvalidationEpoch, out Task<byte[]?>? leader);
-            if (lead is null)
-            {
-                // Another request of this process loads the key: take its bytes; if none come, run the handler
-                // without storing (only the leader holds the lease).
-                // A leader that stored nothing (an error, a response that may not be shared, an invalidation during
-                // the load, a timeout) hands over nothing: this request then gets a response of its own.
-                byte[]? shared = leader is null ? null : await _coalescer.FollowAsync(leader, cancellationToken).ConfigureAwait(false);
-                _engine.RecordLookup(shared is not null, endpoint.KeyPrefixTemplate);
-                return shared is null ? new MissPlan(null, null, null) : new MissPlan(shared, null, null);
-            }
-
-            try
-            {
-                // The leader reads again, taking the lease: the key may have been filled since the first read.
-                lookup = await TryLookupAsync(key, namespaceName, tags, endpoint, takeLease: true, countMiss: true, cancellationToken).ConfigureAwait(false);
-                if (lookup is { Value: { } filled })
-                {
-                    _coalescer.Complete(key, lead, filled.ToArray());
-                    return new MissPlan(filled, null, null);
-                }
-
-                if (lookup is { LeasedByOther: true } && _waitForLeaseHolder && await TryWaitForLeaseHolderAsync(key, namespaceName, endpoint, cancellationToken).ConfigureAwait(false) is { } waited)
-                {
-                    _coalescer.Complete(key, lead, waited.ToArray());
-                    return new MissPlan(waited, null, null);
-                }
-            }
-            catch
-            {
-                // Aborted: free the key for the next request, and give back the lease if one was taken.
-                _coalescer.Complete(key, lead, null);
-                if (lookup is { HoldsLease: true } held)
-                {
-                    await TryReleaseLeaseAsync(key, held).ConfigureAwait(false);
-                }
-
-                throw;
-            }
-
-            return new MissPlan(null, lookup, lead);
-        }
-
-        if (lookup is { LeasedByOther: true } && _waitForLeaseHolder && await TryWaitForLeaseHolderAsync(key, namespaceName, endpoint, cancellationToken).ConfigureAwait(false) is { } loaded)
-        {
-            // Another instance was loading this key and stored it while we waited.
-            return new MissPlan(loaded, null, null);
-        }
-
-        return new MissPlan(null, lookup, lead);
-    }
-
-    private async ValueTask<ReadOnlyMemory<byte>?> TryWaitForLeaseHolderAsync(string key, string? namespaceName, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
-    {
-        try
-        {
-            CacheEntryOptions entry = namespaceName is null ? endpoint.ReadOptions : new CacheEntryOptions { Namespace = namespaceName, Expiration = endpoint.Expiration, KeyPrefix = endpoint.KeyPrefixTemplate };
-            return await _engine.WaitForLeaseHolderAsync(key, entry, _leaseWait, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsStoreFailure(ex))
-        {
-            Log.StoreReadFailed(_logger, key, ex);
-            return null;
-        }
-    }
-
-    private async ValueTask TryReleaseLeaseAsync(string key, CacheLookup lookup)
-    {
-        try
-        {
-            await _engine.ReleaseLeaseAsync(key, lookup).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsStoreFailure(ex))
-        {
-            // The lease expires by itself after CachingOptions.LeaseDuration.
-            Log.StoreWriteFailed(_logger, key, ex);
-        }
-    }
-
-    private async ValueTask<bool> TryStoreAsync(string key, byte[] body, CachedEndpointInfo endpoint, string? namespaceName, string[]? tags, CacheLookup? lookup, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var options = new CacheEntryOptions { Expiration = endpoint.Expiration, Namespace = namespaceName, Tags = tags, KeyPrefix = endpoint.KeyPrefixTemplate };
-            return await _engine.SetAsync(key, body, options, lookup, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsStoreFailure(ex))
-        {
-            Log.StoreWriteFailed(_logger, key, ex);
-            return false;
-        }
-    }
-
     private async ValueTask InvalidateAsync(InvalidationSet set, byte[]? writeThrough, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
     {
         string prefix = endpoint.KeyPrefixTemplate;
@@ -721,43 +579,24 @@ public sealed class EndpointCacheRuntime
         Task RunAsync(HttpContext http, Func<Task> execute);
     }
 
-    private sealed class ActionLoad(EndpointCacheRuntime runtime, string key, string? namespaceName, string[]? tags, CachedEndpointInfo endpoint, CacheLookup? lookup, TaskCompletionSource<byte[]?>? lead, KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] headersBefore) : IAsyncDisposable, IResultWork
+    private sealed class ActionLoad(EndpointCacheRuntime runtime, CachedEndpointInfo endpoint, ReadThrough.PendingLoad load, KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] headersBefore) : IAsyncDisposable, IResultWork
     {
-        private byte[]? _entry;
-        private int _done;
-
         public async Task RunAsync(HttpContext http, Func<Task> execute)
         {
             runtime.SetStatusHeader(http, hit: false);
             await using ResponseCapture capture = ResponseCapture.Start(http, runtime._maxBodySize, headersBefore);
             await execute().ConfigureAwait(false);
             await capture.EndAsync().ConfigureAwait(false);
-            if (lookup is { } held && ResponsePolicy.IsStorable(http, capture) && ResponsePolicy.IsNegotiatedAsStored(http, endpoint))
+            if (load.CanStore && ResponsePolicy.IsStorable(http, capture) && ResponsePolicy.IsNegotiatedAsStored(http, endpoint))
             {
-                _entry = await runtime.StoreCapturedAsync(http, capture, key, endpoint, namespaceName, tags, held).ConfigureAwait(false);
+                await StoreCapturedAsync(http, capture, endpoint, load).ConfigureAwait(false);
             }
 
             await DisposeAsync().ConfigureAwait(false);
             await capture.SendAsync().ConfigureAwait(false);
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            if (Interlocked.Exchange(ref _done, 1) != 0)
-            {
-                return;
-            }
-
-            if (lead is not null)
-            {
-                runtime._coalescer!.Complete(key, lead, _entry);
-            }
-
-            if (_entry is null && lookup is { HoldsLease: true } held)
-            {
-                await runtime.TryReleaseLeaseAsync(key, held).ConfigureAwait(false);
-            }
-        }
+        public ValueTask DisposeAsync() => load.DisposeAsync();
     }
 
     private sealed class ActionInvalidation(ActionExecutedContext executed, EndpointCacheRuntime runtime, InvalidationSet set, CachedEndpointInfo endpoint) : IResultWork, IAsyncDisposable

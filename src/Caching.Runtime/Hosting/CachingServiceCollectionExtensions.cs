@@ -42,9 +42,16 @@ public static class CachingServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, CacheStatisticsStarter>());
         services.TryAddSingleton<ICacheStore>(CacheStoreFactory.Create);
         services.TryAddSingleton<CacheEngine>();
+        services.TryAddSingleton<ReadThrough>();
         services.TryAddSingleton<ICache, DefaultCache>();
         services.TryAddSingleton<PendingInvalidations>();
-        services.TryAddSingleton<EndpointCacheRuntime>();
+        services.TryAddSingleton(static provider => new EndpointCacheRuntime(
+            provider.GetRequiredService<ReadThrough>(),
+            provider.GetRequiredService<IOptions<global::Caching.CachingOptions>>(),
+            provider.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>(),
+            provider.GetRequiredService<IOptions<Microsoft.AspNetCore.Mvc.JsonOptions>>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<EndpointCacheRuntime>>(),
+            provider.GetRequiredService<PendingInvalidations>()));
         services.TryAddEnumerable(ServiceDescriptor.Transient<IConfigureOptions<Microsoft.AspNetCore.Mvc.MvcOptions>, CachingMvcOptionsSetup>());
         return services;
     }

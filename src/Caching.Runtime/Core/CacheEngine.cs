@@ -65,7 +65,7 @@ public sealed class CacheEngine
     internal void AdvanceInvalidationEpoch() => Interlocked.Increment(ref _invalidationEpoch);
 
     /// <summary>Failed invalidations waiting for the store; while any wait, lookups are misses.</summary>
-    internal AspNetCore.PendingInvalidations? Backlog { get; set; }
+    internal PendingInvalidations? Backlog { get; set; }
 
     /// <summary>Whether store calls are suspended after repeated failures (they fail at once with <see cref="CacheStoreUnavailableException"/>).</summary>
     public bool IsStoreSuspended => _breaker.IsOpen;

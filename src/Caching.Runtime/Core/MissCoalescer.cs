@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Caching.AspNetCore;
+namespace Caching;
 
 /// <summary>
 /// Single flight per process: of the concurrent misses on one key, one (the leader) runs the handler; the others

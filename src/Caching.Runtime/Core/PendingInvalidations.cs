@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
+using Caching.AspNetCore;
 using Caching.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Caching.AspNetCore;
+namespace Caching;
 
 /// <summary>
 /// Invalidations that failed because the store was down, kept (up to

@@ -1,0 +1,318 @@
+using Caching.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Caching;
+
+/// <summary>
+/// The one read-through protocol, used by minimal-API endpoints, controller actions and <see cref="ICache"/>
+/// alike: look up the key; on a miss, single flight in this process (<see cref="MissCoalescer"/>), the key's lease
+/// across instances, a bounded wait for another instance's lease holder; then the caller loads and stores through
+/// the <see cref="PendingLoad"/> it is handed, which gives the lease back and tells the followers what was stored.
+/// </summary>
+/// <remarks>
+/// <para>Rules every reader gets from here, so that they hold everywhere at once:</para>
+/// <list type="bullet">
+/// <item>A follower takes only bytes that really were stored, by a load that started after the last invalidation
+/// this process saw; a leader that stored nothing hands over nothing and each follower loads for itself.</item>
+/// <item>Only the lease holder stores, by compare-and-set on its lease (under the namespace version it read), so a
+/// load that raced an invalidation never stores its old value.</item>
+/// <item>The store failing never fails the read: the caller loads and nothing is stored (logged). Invalid keys are
+/// the caller's mistake and throw <see cref="ArgumentException"/>.</item>
+/// </list>
+/// </remarks>
+internal sealed class ReadThrough
+{
+    private readonly CacheEngine _engine;
+    private readonly ILogger _logger;
+    private readonly MissCoalescer? _coalescer;
+    private readonly bool _waitForLeaseHolder;
+    private readonly TimeSpan _leaseWait;
+
+    public ReadThrough(CacheEngine engine, IOptions<CachingOptions> options, ILogger<ReadThrough> logger)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(options);
+        _engine = engine;
+        _logger = logger;
+        _waitForLeaseHolder = options.Value.DistributedStampedeProtection;
+        _leaseWait = options.Value.CoalescingTimeout;
+        _coalescer = options.Value.CoalesceMisses ? new MissCoalescer(options.Value.CoalescingTimeout) : null;
+    }
+
+    /// <summary>The engine the protocol runs on.</summary>
+    public CacheEngine Engine => _engine;
+
+    /// <summary>
+    /// A look that takes no lease and counts no miss (the hit path's read before binding): the bytes on a hit;
+    /// <c>Absent</c> when there is neither entry nor lease, so that <see cref="BeginAsync"/> may skip its first read.
+    /// A store failure is a plain miss here: the read that follows reports it.
+    /// </summary>
+    public async ValueTask<(ReadOnlyMemory<byte>? Value, bool Absent)> PeekAsync(string key, CacheEntryOptions entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            CacheLookup lookup = await _engine.GetAsync(key, entry, takeLease: false, countMiss: false, cancellationToken).ConfigureAwait(false);
+            return (lookup.Value, lookup.IsAbsent);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            return (null, false);
+        }
+    }
+
+    /// <summary>
+    /// Starts a read of <paramref name="key"/>: either the bytes to serve (a hit, what this process's leader just
+    /// stored, or what another instance's lease holder stored while this one waited), or a load for the caller to
+    /// run, store through and dispose.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <param name="entry">The entry's namespace, tags, time to live and metrics prefix: used to read and to store.</param>
+    /// <param name="absent">Whether a <see cref="PeekAsync"/> just found neither entry nor lease (the first read is skipped).</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="ArgumentException">The key, namespace or a tag is not usable.</exception>
+    public async ValueTask<ReadStep> BeginAsync(string key, CacheEntryOptions entry, bool absent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        string prefix = entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix;
+
+        // Hits cost one read. With in-process single flight that read takes no lease (only the leader needs one);
+        // without it, it takes the lease at once.
+        CacheLookup? lookup = absent && _coalescer is not null
+            ? new CacheLookup(null, null, null)
+            : await TryLookupAsync(key, entry, takeLease: _coalescer is null, countMiss: _coalescer is null, cancellationToken).ConfigureAwait(false);
+        if (lookup is { Value: { } hit })
+        {
+            return new ReadStep(hit, null);
+        }
+
+        if (lookup is null)
+        {
+            // The store failed: load without storing; there is nothing to coordinate with.
+            return new ReadStep(null, new PendingLoad(this, key, entry, null, null, null));
+        }
+
+        if (_coalescer is null)
+        {
+            return await LeaseStepAsync(key, entry, lookup.Value, null, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        string flight = entry.Namespace is { } space ? space + "\n" + key : key;
+        TaskCompletionSource<byte[]?>? lead = _coalescer.TryLead(flight, _engine.InvalidationEpoch, out Task<byte[]?>? leader);
+        if (lead is null)
+        {
+            // Another request of this process loads the key: take the bytes it stores. A leader that stored nothing
+            // (an error, a null, a response that may not be shared, an invalidation during the load, a timeout)
+            // hands over nothing: this request then loads for itself, without storing (the leader has the lease).
+            byte[]? shared = leader is null ? null : await _coalescer.FollowAsync(leader, cancellationToken).ConfigureAwait(false);
+            _engine.RecordLookup(shared is not null, prefix);
+            return shared is not null ? new ReadStep(shared, null) : new ReadStep(null, new PendingLoad(this, key, entry, null, null, null));
+        }
+
+        CacheLookup? leased = null;
+        try
+        {
+            // The leader reads again, taking the lease: the key may have been filled since the first read.
+            leased = await TryLookupAsync(key, entry, takeLease: true, countMiss: true, cancellationToken).ConfigureAwait(false);
+            if (leased is null)
+            {
+                _coalescer.Complete(flight, lead, null);
+                return new ReadStep(null, new PendingLoad(this, key, entry, null, null, null));
+            }
+
+            return await LeaseStepAsync(key, entry, leased.Value, flight, lead, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Aborted: free the flight for the next request, and give back the lease if one was taken.
+            _coalescer.Complete(flight, lead, null);
+            if (leased is { HoldsLease: true } held)
+            {
+                await TryReleaseLeaseAsync(key, held).ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    // After the read that may take the lease: a hit, a wait for another instance's lease holder, or a load.
+    private async ValueTask<ReadStep> LeaseStepAsync(string key, CacheEntryOptions entry, CacheLookup lookup, string? flight, TaskCompletionSource<byte[]?>? lead, CancellationToken cancellationToken)
+    {
+        if (lookup.Value is { } filled)
+        {
+            Complete(flight, lead, filled);
+            return new ReadStep(filled, null);
+        }
+
+        if (lookup.LeasedByOther && _waitForLeaseHolder)
+        {
+            // Another caller (here or on another instance) is loading the key: take its value when it comes.
+            if (await TryWaitForLeaseHolderAsync(key, entry, cancellationToken).ConfigureAwait(false) is { } loaded)
+            {
+                Complete(flight, lead, loaded);
+                return new ReadStep(loaded, null);
+            }
+
+            // It gave up (released, expired, or its value was refused): read once more, taking the lease if free.
+            if (await TryLookupAsync(key, entry, takeLease: true, countMiss: false, cancellationToken).ConfigureAwait(false) is not { } again)
+            {
+                Complete(flight, lead, null);
+                return new ReadStep(null, new PendingLoad(this, key, entry, null, null, null));
+            }
+
+            if (again.Value is { } late)
+            {
+                Complete(flight, lead, late);
+                return new ReadStep(late, null);
+            }
+
+            lookup = again;
+        }
+
+        return new ReadStep(null, new PendingLoad(this, key, entry, lookup, flight, lead));
+    }
+
+    private void Complete(string? flight, TaskCompletionSource<byte[]?>? lead, byte[]? stored)
+    {
+        if (lead is not null)
+        {
+            _coalescer!.Complete(flight!, lead, stored);
+        }
+    }
+
+    private void Complete(string? flight, TaskCompletionSource<byte[]?>? lead, ReadOnlyMemory<byte> served)
+    {
+        if (lead is not null)
+        {
+            _coalescer!.Complete(flight!, lead, served.ToArray());
+        }
+    }
+
+    private async ValueTask<CacheLookup?> TryLookupAsync(string key, CacheEntryOptions entry, bool takeLease, bool countMiss, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _engine.GetAsync(key, entry, takeLease, countMiss, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            // Fail open: the caller loads; nothing is stored, since the store's state is unknown.
+            Log.StoreReadFailed(_logger, key, ex);
+            return null;
+        }
+    }
+
+    private async ValueTask<ReadOnlyMemory<byte>?> TryWaitForLeaseHolderAsync(string key, CacheEntryOptions entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _engine.WaitForLeaseHolderAsync(key, entry, _leaseWait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            Log.StoreReadFailed(_logger, key, ex);
+            return null;
+        }
+    }
+
+    private async ValueTask<bool> TryStoreAsync(string key, byte[] value, CacheEntryOptions entry, CacheLookup lookup, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _engine.SetAsync(key, value, entry, lookup, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            Log.StoreWriteFailed(_logger, key, ex);
+            return false;
+        }
+    }
+
+    private async ValueTask TryReleaseLeaseAsync(string key, CacheLookup lookup)
+    {
+        try
+        {
+            await _engine.ReleaseLeaseAsync(key, lookup).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            // The lease expires by itself after CachingOptions.LeaseDuration.
+            Log.StoreWriteFailed(_logger, key, ex);
+        }
+    }
+
+    // Cancellation is the caller's; a bad key is the caller's mistake. Anything else is the store failing.
+    private static bool IsStoreFailure(Exception ex) => ex is not OperationCanceledException and not ArgumentException;
+
+    /// <summary>How a read goes on: <see cref="Served"/> bytes, or a <see cref="Load"/> for the caller to run.</summary>
+    internal readonly record struct ReadStep(ReadOnlyMemory<byte>? Served, PendingLoad? Load);
+
+    /// <summary>
+    /// A miss the caller loads: store the loaded bytes through <see cref="StoreAsync"/> (only the lease holder
+    /// can), then dispose, which hands the stored bytes (or nothing) to this process's followers and gives the
+    /// lease back if nothing was stored.
+    /// </summary>
+    internal sealed class PendingLoad : IAsyncDisposable
+    {
+        private readonly ReadThrough _owner;
+        private readonly string _key;
+        private readonly CacheEntryOptions _entry;
+        private readonly CacheLookup? _lookup;
+        private readonly string? _flight;
+        private readonly TaskCompletionSource<byte[]?>? _lead;
+        private byte[]? _stored;
+        private int _done;
+
+        internal PendingLoad(ReadThrough owner, string key, CacheEntryOptions entry, CacheLookup? lookup, string? flight, TaskCompletionSource<byte[]?>? lead)
+        {
+            _owner = owner;
+            _key = key;
+            _entry = entry;
+            _lookup = lookup;
+            _flight = flight;
+            _lead = lead;
+        }
+
+        /// <summary>Whether this load may store its value (it read the store and holds what storing needs).</summary>
+        public bool CanStore => _lookup is not null;
+
+        /// <summary>The bytes this load stored, or null.</summary>
+        public byte[]? Stored => _stored;
+
+        /// <summary>
+        /// Stores the loaded bytes: refused (false) when this load may not store, when an invalidation or another
+        /// write came in since the lookup, or when the store fails (logged).
+        /// </summary>
+        public async ValueTask<bool> StoreAsync(byte[] value, CancellationToken cancellationToken)
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (_lookup is not { } lookup || _stored is not null || Volatile.Read(ref _done) != 0)
+            {
+                return false;
+            }
+
+            if (!await _owner.TryStoreAsync(_key, value, _entry, lookup, cancellationToken).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            _stored = value;
+            return true;
+        }
+
+        /// <summary>Ends the load: followers get the stored bytes (or load for themselves); an unused lease is given back.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _done, 1) != 0)
+            {
+                return;
+            }
+
+            _owner.Complete(_flight, _lead, _stored);
+            if (_stored is null && _lookup is { HoldsLease: true } held)
+            {
+                await _owner.TryReleaseLeaseAsync(_key, held).ConfigureAwait(false);
+            }
+        }
+    }
+}
