@@ -46,7 +46,7 @@ internal sealed class ReadThrough
     /// <summary>
     /// A look that takes no lease and counts no miss (the hit path's read before binding): the bytes on a hit;
     /// <c>Absent</c> when there is neither entry nor lease, so that <see cref="BeginAsync"/> may skip its first read.
-    /// A store failure is a plain miss here: the read that follows reports it.
+    /// A store failure or an unusable key is a plain miss here: the read that follows reports it.
     /// </summary>
     public async ValueTask<(ReadOnlyMemory<byte>? Value, bool Absent)> PeekAsync(string key, CacheEntryOptions entry, CancellationToken cancellationToken)
     {
@@ -55,9 +55,9 @@ internal sealed class ReadThrough
             CacheLookup lookup = await _engine.GetAsync(key, entry, takeLease: false, countMiss: false, cancellationToken).ConfigureAwait(false);
             return (lookup.Value, lookup.IsAbsent);
         }
-        catch (Exception ex) when (IsStoreFailure(ex))
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return (null, false);
+            return (null, false); // a store failure or a key that cannot be used: the read that follows reports it
         }
     }
 
