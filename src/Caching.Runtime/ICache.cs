@@ -9,6 +9,11 @@ namespace Caching;
 public interface ICache
 {
     /// <summary>Returns the cached value, or runs <paramref name="factory"/>, stores its result and returns it.</summary>
+    /// <remarks>
+    /// The endpoints' read-through: concurrent misses of one key in a process run the factory once, across
+    /// instances the key's lease lets one load while the others wait for its value, and a value loaded while an
+    /// invalidation came in is not stored. If the store fails, the factory's value is returned, unstored.
+    /// </remarks>
     /// <typeparam name="T">The value's type.</typeparam>
     /// <param name="key">The key.</param>
     /// <param name="factory">Loads the value on a miss; a <see langword="null"/> result is returned but not stored.</param>
