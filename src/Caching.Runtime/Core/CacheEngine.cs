@@ -30,8 +30,8 @@ public sealed class CacheEngine
     private readonly CachingOptions _options;
     private readonly CachingMetrics _metrics;
     private readonly ILogger _logger;
-    private long _invalidationEpoch;
     private readonly StoreCircuitBreaker _breaker;
+    private readonly MissCoalescer? _coalescer;
 
     /// <summary>Creates the engine.</summary>
     /// <param name="store">The store entries live in.</param>
@@ -59,10 +59,17 @@ public sealed class CacheEngine
         _metrics = metrics;
         _logger = logger;
         _breaker = new StoreCircuitBreaker(_options.CircuitBreakerFailures, _options.CircuitBreakerDuration, timeProvider);
+        _coalescer = _options.CoalesceMisses ? new MissCoalescer(_options.CoalescingTimeout) : null;
     }
 
-    /// <summary>Marks that an invalidation happened (or was queued) outside the engine's own calls.</summary>
-    internal void AdvanceInvalidationEpoch() => Interlocked.Increment(ref _invalidationEpoch);
+    /// <summary>
+    /// This process's single flight (null when <see cref="CachingOptions.CoalesceMisses"/> is off). The engine
+    /// tells it of every invalidation once the store has carried it out.
+    /// </summary>
+    internal MissCoalescer? Coalescer => _coalescer;
+
+    /// <summary>Forgets every load in flight: an invalidation happened (or was queued) outside the engine's own calls.</summary>
+    internal void ForgetLoadsInFlight() => _coalescer?.ForgetAll();
 
     /// <summary>Failed invalidations waiting for the store; while any wait, lookups are misses.</summary>
     internal PendingInvalidations? Backlog { get; set; }
@@ -75,12 +82,6 @@ public sealed class CacheEngine
 
     /// <summary>The store entries live in.</summary>
     public ICacheStore Store => _store;
-
-    /// <summary>
-    /// Counts the invalidations this process has started. A value loaded while it changed may predate an
-    /// invalidation: single flight uses it to never hand such a value to a request that came later.
-    /// </summary>
-    public long InvalidationEpoch => Interlocked.Read(ref _invalidationEpoch);
 
     /// <summary>Reads an entry.</summary>
     /// <param name="key">The key.</param>
@@ -403,6 +404,12 @@ public sealed class CacheEngine
 
         await Guard(_store.SetAsync(key, envelope ?? value, ttl, cancellationToken)).ConfigureAwait(false);
         _metrics.Set(options?.KeyPrefix ?? UnspecifiedKeyPrefix);
+        if (lookup is null)
+        {
+            // An explicit write (warming, write-through): a load of this key in flight read what it replaced.
+            _coalescer?.ForgetKeys([key]);
+        }
+
         return true;
     }
 
@@ -425,12 +432,20 @@ public sealed class CacheEngine
         }
 
         _breaker.ThrowIfOpen();
-        Interlocked.Increment(ref _invalidationEpoch);
         long started = Stopwatch.GetTimestamp();
-        // Per-user copies of these keys are filed under their variant tags: cleared in the same round trip.
-        ValueTask<long> deleting = Guard(_store.DeleteAsync(keys, cancellationToken));
-        var variants = keys.Select(k => Guard(_store.InvalidateTagAsync(VariantTag(k), cancellationToken)).AsTask()).ToArray();
-        long deleted = await deleting.ConfigureAwait(false) + (await Task.WhenAll(variants).ConfigureAwait(false)).Sum();
+        long deleted;
+        try
+        {
+            // Per-user copies of these keys are filed under their variant tags: cleared in the same round trip.
+            ValueTask<long> deleting = Guard(_store.DeleteAsync(keys, cancellationToken));
+            var variants = keys.Select(k => Guard(_store.InvalidateTagAsync(VariantTag(k), cancellationToken)).AsTask()).ToArray();
+            deleted = await deleting.ConfigureAwait(false) + (await Task.WhenAll(variants).ConfigureAwait(false)).Sum();
+        }
+        finally
+        {
+            _coalescer?.ForgetKeys(keys);
+        }
+
         _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "key", deleted, Stopwatch.GetElapsedTime(started));
         Log.KeysInvalidated(_logger, keys.Count, deleted);
         return deleted;
@@ -445,14 +460,21 @@ public sealed class CacheEngine
     {
         ValidatePattern(pattern);
         _breaker.ThrowIfOpen();
-        Interlocked.Increment(ref _invalidationEpoch);
         long started = Stopwatch.GetTimestamp();
-        PatternDeleteResult result = await Guard(_store.DeleteByPatternAsync(pattern, cancellationToken)).ConfigureAwait(false);
-        if (!pattern.EndsWith('*'))
+        PatternDeleteResult result;
+        try
         {
-            // Per-user copies end with "|user:…": a pattern that does not end in '*' would miss them.
-            PatternDeleteResult variants = await Guard(_store.DeleteByPatternAsync(pattern + "|user:*", cancellationToken)).ConfigureAwait(false);
-            result = new PatternDeleteResult(result.Matched + variants.Matched, result.Deleted + variants.Deleted);
+            result = await Guard(_store.DeleteByPatternAsync(pattern, cancellationToken)).ConfigureAwait(false);
+            if (!pattern.EndsWith('*'))
+            {
+                // Per-user copies end with "|user:…": a pattern that does not end in '*' would miss them.
+                PatternDeleteResult variants = await Guard(_store.DeleteByPatternAsync(pattern + "|user:*", cancellationToken)).ConfigureAwait(false);
+                result = new PatternDeleteResult(result.Matched + variants.Matched, result.Deleted + variants.Deleted);
+            }
+        }
+        finally
+        {
+            _coalescer?.ForgetPattern(pattern);
         }
 
         _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "pattern", result.Deleted, Stopwatch.GetElapsedTime(started));
@@ -468,9 +490,17 @@ public sealed class CacheEngine
     {
         ValidateName(tag, "tag", nameof(tag));
         _breaker.ThrowIfOpen();
-        Interlocked.Increment(ref _invalidationEpoch);
         long started = Stopwatch.GetTimestamp();
-        long deleted = await Guard(_store.InvalidateTagAsync(tag, cancellationToken)).ConfigureAwait(false);
+        long deleted;
+        try
+        {
+            deleted = await Guard(_store.InvalidateTagAsync(tag, cancellationToken)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _coalescer?.ForgetTag(tag);
+        }
+
         _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "tag", deleted, Stopwatch.GetElapsedTime(started));
         Log.TagInvalidated(_logger, tag, deleted);
         return deleted;
@@ -485,9 +515,16 @@ public sealed class CacheEngine
     {
         ValidateName(namespaceName, "namespace", nameof(namespaceName));
         _breaker.ThrowIfOpen();
-        Interlocked.Increment(ref _invalidationEpoch);
         long started = Stopwatch.GetTimestamp();
-        await Guard(_store.SetNamespaceVersionAsync(namespaceName, NewVersion(), _options.NamespaceVersionLifetime, cancellationToken)).ConfigureAwait(false);
+        try
+        {
+            await Guard(_store.SetNamespaceVersionAsync(namespaceName, NewVersion(), _options.NamespaceVersionLifetime, cancellationToken)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _coalescer?.ForgetNamespace(namespaceName);
+        }
+
         _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "namespace", 0, Stopwatch.GetElapsedTime(started));
         Log.NamespaceInvalidated(_logger, namespaceName);
     }
@@ -498,9 +535,15 @@ public sealed class CacheEngine
     public async ValueTask<long> FlushAsync(CancellationToken cancellationToken = default)
     {
         _breaker.ThrowIfOpen();
-        Interlocked.Increment(ref _invalidationEpoch);
-        PatternDeleteResult result = await Guard(_store.DeleteByPatternAsync("*", cancellationToken)).ConfigureAwait(false);
-        return result.Deleted;
+        try
+        {
+            PatternDeleteResult result = await Guard(_store.DeleteByPatternAsync("*", cancellationToken)).ConfigureAwait(false);
+            return result.Deleted;
+        }
+        finally
+        {
+            _coalescer?.ForgetAll();
+        }
     }
 
     /// <summary>Throws an <see cref="ArgumentException"/> unless <paramref name="key"/> is a usable key.</summary>

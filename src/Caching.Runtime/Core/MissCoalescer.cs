@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Caching.Keys;
 
 namespace Caching;
 
@@ -7,53 +8,49 @@ namespace Caching;
 /// wait, up to a bound, for the bytes it stores, and run the handler themselves if none come.
 /// </summary>
 /// <remarks>
-/// A follower takes the leader's bytes only if no invalidation started in this process between the leader's
-/// start and the follower's arrival (<see cref="CacheEngine.InvalidationEpoch"/>), and only if the leader really
-/// stored them: a request that comes after a write never gets a value loaded before it.
+/// <para>A follower takes only bytes the leader really stored, and never joins a load that an invalidation in this
+/// process may concern: <see cref="CacheEngine"/> tells this coalescer of each invalidation once the store has
+/// carried it out (keys, pattern, tag, namespace, or everything), and the loads it may concern are forgotten, so
+/// a request that comes after a write leads a load of its own. Loads of other keys keep their followers: steady
+/// writes elsewhere do not turn coalesced misses into one handler run per request.</para>
+/// <para>Forgetting comes after the store's delete, not before: a load that read the old value before the delete
+/// could otherwise still be joined by a request that arrived after the write returned.</para>
 /// </remarks>
 internal sealed class MissCoalescer(TimeSpan maxWait)
 {
     private readonly ConcurrentDictionary<string, Load> _loads = new(StringComparer.Ordinal);
 
+    /// <summary>How many loads are in flight (for tests and diagnostics).</summary>
+    public int InFlight => _loads.Count;
+
     /// <summary>
-    /// Returns a lease when the caller leads the load of <paramref name="key"/> (also when the load in flight
-    /// started before an invalidation: the caller then replaces it). Otherwise returns null, with the leader's
-    /// load to wait for.
+    /// Returns a lease when the caller leads the load of <paramref name="flight"/>. Otherwise returns null, with
+    /// the leader's load to wait for.
     /// </summary>
-    public TaskCompletionSource<byte[]?>? TryLead(string key, long epoch, out Task<byte[]?>? leader)
+    /// <param name="flight">The flight's identity: the key, qualified by its namespace when it has one.</param>
+    /// <param name="key">The key in the store.</param>
+    /// <param name="entry">The entry's namespace and tags: which invalidations concern this load.</param>
+    /// <param name="leader">The leader's load, when the caller follows.</param>
+    public TaskCompletionSource<byte[]?>? TryLead(string flight, string key, CacheEntryOptions entry, out Task<byte[]?>? leader)
     {
-        var mine = new Load(new TaskCompletionSource<byte[]?>(TaskCreationOptions.RunContinuationsAsynchronously), epoch);
-        while (true)
+        var mine = new Load(new TaskCompletionSource<byte[]?>(TaskCreationOptions.RunContinuationsAsynchronously), key, entry.Namespace, entry.Tags);
+        Load current = _loads.GetOrAdd(flight, mine);
+        if (ReferenceEquals(current, mine))
         {
-            Load current = _loads.GetOrAdd(key, mine);
-            if (ReferenceEquals(current, mine))
-            {
-                leader = null;
-                return mine.Completion;
-            }
-
-            if (current.Epoch >= epoch)
-            {
-                leader = current.Completion.Task;
-                return null;
-            }
-
-            // The load in flight started before an invalidation: its value may be stale and will not be handed
-            // on. This request leads a new load (the invalidation removed the old one's lease, so it can store).
-            if (_loads.TryUpdate(key, mine, current))
-            {
-                leader = null;
-                return mine.Completion;
-            }
+            leader = null;
+            return mine.Completion;
         }
+
+        leader = current.Completion.Task;
+        return null;
     }
 
     /// <summary>Ends a lead: hands the stored bytes (or null when nothing was stored) to the waiters.</summary>
-    public void Complete(string key, TaskCompletionSource<byte[]?> lease, byte[]? body)
+    public void Complete(string flight, TaskCompletionSource<byte[]?> lease, byte[]? body)
     {
-        if (_loads.TryGetValue(key, out Load? load) && ReferenceEquals(load.Completion, lease))
+        if (_loads.TryGetValue(flight, out Load? load) && ReferenceEquals(load.Completion, lease))
         {
-            _loads.TryRemove(new KeyValuePair<string, Load>(key, load));
+            _loads.TryRemove(new KeyValuePair<string, Load>(flight, load));
         }
 
         lease.TrySetResult(body);
@@ -72,5 +69,53 @@ internal sealed class MissCoalescer(TimeSpan maxWait)
         }
     }
 
-    private sealed record Load(TaskCompletionSource<byte[]?> Completion, long Epoch);
+    /// <summary>Forgets the loads of <paramref name="keys"/>, per-user copies included (filed under <see cref="CacheEngine.VariantTag"/>).</summary>
+    public void ForgetKeys(IReadOnlyCollection<string> keys) => Forget(keys, static (load, keys) => keys.Contains(load.Key) || load.HasVariantTagOf(keys));
+
+    /// <summary>Forgets the loads of keys that <paramref name="pattern"/> matches, as the store's pattern delete does.</summary>
+    public void ForgetPattern(string pattern) => Forget(pattern, static (load, pattern) => RedisGlob.IsMatch(pattern, load.Key)
+        || (!pattern.EndsWith('*') && RedisGlob.IsMatch(pattern + "|user:*", load.Key)));
+
+    /// <summary>Forgets the loads of entries filed under <paramref name="tag"/>.</summary>
+    public void ForgetTag(string tag) => Forget(tag, static (load, tag) => load.Tags?.Contains(tag, StringComparer.Ordinal) == true);
+
+    /// <summary>Forgets the loads of entries of <paramref name="namespaceName"/>.</summary>
+    public void ForgetNamespace(string namespaceName) => Forget(namespaceName, static (load, space) => string.Equals(load.Namespace, space, StringComparison.Ordinal));
+
+    /// <summary>Forgets every load in flight (a flush, or an invalidation that could not be carried out).</summary>
+    public void ForgetAll() => Forget(0, static (_, _) => true);
+
+    // Removing a load lets the next request lead a new one; the old leader's followers still get what it stores,
+    // which the store's lease check already refuses when the invalidation came in between.
+    private void Forget<TState>(TState state, Func<Load, TState, bool> concerns)
+    {
+        foreach (KeyValuePair<string, Load> pair in _loads)
+        {
+            if (concerns(pair.Value, state))
+            {
+                _loads.TryRemove(pair);
+            }
+        }
+    }
+
+    private sealed record Load(TaskCompletionSource<byte[]?> Completion, string Key, string? Namespace, IReadOnlyList<string>? Tags)
+    {
+        public bool HasVariantTagOf(IReadOnlyCollection<string> keys)
+        {
+            if (Tags is null)
+            {
+                return false;
+            }
+
+            foreach (string key in keys)
+            {
+                if (Tags.Contains(CacheEngine.VariantTag(key), StringComparer.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
 }

@@ -55,7 +55,7 @@ public sealed class PendingInvalidations : IDisposable
     public void Add(InvalidationSet set, string keyPrefix)
     {
         ArgumentNullException.ThrowIfNull(set);
-        _engine.AdvanceInvalidationEpoch();
+        _engine.ForgetLoadsInFlight();
         if (Interlocked.Increment(ref _count) > _capacity)
         {
             Interlocked.Decrement(ref _count);

@@ -37,7 +37,7 @@ internal sealed class ReadThrough
         _logger = logger;
         _waitForLeaseHolder = options.Value.DistributedStampedeProtection;
         _leaseWait = options.Value.CoalescingTimeout;
-        _coalescer = options.Value.CoalesceMisses ? new MissCoalescer(options.Value.CoalescingTimeout) : null;
+        _coalescer = engine.Coalescer;
     }
 
     /// <summary>The engine the protocol runs on.</summary>
@@ -89,7 +89,7 @@ internal sealed class ReadThrough
         if (lookup is null)
         {
             // The store failed: load without storing; there is nothing to coordinate with.
-            return new ReadStep(null, new PendingLoad(this, key, entry, null, null, null));
+            return new ReadStep(null, Unstored(key, entry));
         }
 
         if (_coalescer is null)
@@ -98,7 +98,7 @@ internal sealed class ReadThrough
         }
 
         string flight = entry.Namespace is { } space ? space + "\n" + key : key;
-        TaskCompletionSource<byte[]?>? lead = _coalescer.TryLead(flight, _engine.InvalidationEpoch, out Task<byte[]?>? leader);
+        TaskCompletionSource<byte[]?>? lead = _coalescer.TryLead(flight, key, entry, out Task<byte[]?>? leader);
         if (lead is null)
         {
             // Another request of this process loads the key: take the bytes it stores. A leader that stored nothing
@@ -106,7 +106,7 @@ internal sealed class ReadThrough
             // hands over nothing: this request then loads for itself, without storing (the leader has the lease).
             byte[]? shared = leader is null ? null : await _coalescer.FollowAsync(leader, cancellationToken).ConfigureAwait(false);
             _engine.RecordLookup(shared is not null, prefix);
-            return shared is not null ? new ReadStep(shared, null) : new ReadStep(null, new PendingLoad(this, key, entry, null, null, null));
+            return shared is not null ? new ReadStep(shared, null) : new ReadStep(null, Unstored(key, entry));
         }
 
         CacheLookup? leased = null;
@@ -116,8 +116,8 @@ internal sealed class ReadThrough
             leased = await TryLookupAsync(key, entry, takeLease: true, countMiss: true, cancellationToken).ConfigureAwait(false);
             if (leased is null)
             {
-                _coalescer.Complete(flight, lead, null);
-                return new ReadStep(null, new PendingLoad(this, key, entry, null, null, null));
+                Complete(flight, lead, null);
+                return new ReadStep(null, Unstored(key, entry));
             }
 
             return await LeaseStepAsync(key, entry, leased.Value, flight, lead, cancellationToken).ConfigureAwait(false);
@@ -125,7 +125,7 @@ internal sealed class ReadThrough
         catch
         {
             // Aborted: free the flight for the next request, and give back the lease if one was taken.
-            _coalescer.Complete(flight, lead, null);
+            Complete(flight, lead, null);
             if (leased is { HoldsLease: true } held)
             {
                 await TryReleaseLeaseAsync(key, held).ConfigureAwait(false);
@@ -140,7 +140,7 @@ internal sealed class ReadThrough
     {
         if (lookup.Value is { } filled)
         {
-            Complete(flight, lead, filled);
+            Complete(flight, lead, lead is null ? null : filled.ToArray());
             return new ReadStep(filled, null);
         }
 
@@ -149,7 +149,7 @@ internal sealed class ReadThrough
             // Another caller (here or on another instance) is loading the key: take its value when it comes.
             if (await TryWaitForLeaseHolderAsync(key, entry, cancellationToken).ConfigureAwait(false) is { } loaded)
             {
-                Complete(flight, lead, loaded);
+                Complete(flight, lead, lead is null ? null : loaded.ToArray());
                 return new ReadStep(loaded, null);
             }
 
@@ -157,12 +157,12 @@ internal sealed class ReadThrough
             if (await TryLookupAsync(key, entry, takeLease: true, countMiss: false, cancellationToken).ConfigureAwait(false) is not { } again)
             {
                 Complete(flight, lead, null);
-                return new ReadStep(null, new PendingLoad(this, key, entry, null, null, null));
+                return new ReadStep(null, Unstored(key, entry));
             }
 
             if (again.Value is { } late)
             {
-                Complete(flight, lead, late);
+                Complete(flight, lead, lead is null ? null : late.ToArray());
                 return new ReadStep(late, null);
             }
 
@@ -172,19 +172,15 @@ internal sealed class ReadThrough
         return new ReadStep(null, new PendingLoad(this, key, entry, lookup, flight, lead));
     }
 
-    private void Complete(string? flight, TaskCompletionSource<byte[]?>? lead, byte[]? stored)
-    {
-        if (lead is not null)
-        {
-            _coalescer!.Complete(flight!, lead, stored);
-        }
-    }
+    // A load that stores nothing: the store failed, or another load of this process holds the key's lease.
+    private PendingLoad Unstored(string key, CacheEntryOptions entry) => new(this, key, entry, null, null, null);
 
-    private void Complete(string? flight, TaskCompletionSource<byte[]?>? lead, ReadOnlyMemory<byte> served)
+    // Ends this process's flight, if the caller leads one: followers get the bytes, or load for themselves.
+    private void Complete(string? flight, TaskCompletionSource<byte[]?>? lead, byte[]? bytes)
     {
         if (lead is not null)
         {
-            _coalescer!.Complete(flight!, lead, served.ToArray());
+            _coalescer!.Complete(flight!, lead, bytes);
         }
     }
 

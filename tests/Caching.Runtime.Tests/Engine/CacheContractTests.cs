@@ -248,16 +248,38 @@ public abstract class CacheContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Invalidations_advance_the_epoch_that_single_flight_checks()
+    public async Task Each_invalidation_makes_single_flight_forget_the_loads_it_concerns_and_only_those()
     {
-        long before = H.Engine.InvalidationEpoch;
+        MissCoalescer flights = H.Engine.Coalescer!;
+        var tagged = new CacheEntryOptions { Tags = ["t"] };
+        var spaced = new CacheEntryOptions { Namespace = "n:1" };
+        flights.TryLead("a:1", "a:1", new CacheEntryOptions(), out _);
+        flights.TryLead("b:1", "b:1", new CacheEntryOptions(), out _);
+        flights.TryLead("c:1", "c:1", tagged, out _);
+        flights.TryLead("n:1\nd:1", "d:1", spaced, out _);
+        flights.TryLead("e:1", "e:1", new CacheEntryOptions(), out _);
 
         await Cache.InvalidateKeysAsync(["a:1"]);
-        await Cache.InvalidatePatternAsync("a:*");
+        await Cache.InvalidatePatternAsync("b:*");
         await Cache.InvalidateTagAsync("t");
         await Cache.InvalidateNamespaceAsync("n:1");
 
-        Assert.Equal(before + 4, H.Engine.InvalidationEpoch);
+        Assert.NotNull(flights.TryLead("a:1", "a:1", new CacheEntryOptions(), out _));
+        Assert.NotNull(flights.TryLead("b:1", "b:1", new CacheEntryOptions(), out _));
+        Assert.NotNull(flights.TryLead("c:1", "c:1", tagged, out _));
+        Assert.NotNull(flights.TryLead("n:1\nd:1", "d:1", spaced, out _));
+        Assert.Null(flights.TryLead("e:1", "e:1", new CacheEntryOptions(), out _)); // untouched: still followed
+    }
+
+    [Fact]
+    public async Task An_explicit_write_makes_single_flight_forget_the_loads_of_its_key()
+    {
+        MissCoalescer flights = H.Engine.Coalescer!;
+        flights.TryLead("w:1", "w:1", new CacheEntryOptions(), out _);
+
+        await Cache.SetAsync("w:1", "fresh");
+
+        Assert.NotNull(flights.TryLead("w:1", "w:1", new CacheEntryOptions(), out _));
     }
 
     [Fact]

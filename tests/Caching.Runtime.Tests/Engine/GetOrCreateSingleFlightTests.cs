@@ -69,6 +69,72 @@ public abstract class GetOrCreateSingleFlightTests : IAsyncLifetime
         Assert.All(values, v => Assert.StartsWith("own ", v));
         Assert.Equal(6, runs);
     }
+
+    [Fact]
+    public async Task Invalidations_of_other_entries_while_a_load_runs_do_not_break_single_flight()
+    {
+        var entry = new CacheEntryOptions { Namespace = "team:3", Tags = ["reports"], KeyPrefix = "report" };
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int runs = 0;
+        ValueTask<string> Load() => H.Cache.GetOrCreateAsync("report:4", async _ =>
+        {
+            Interlocked.Increment(ref runs);
+            await gate.Task;
+            return "value";
+        }, entry);
+        Task<string> leader = Load().AsTask();
+        SpinWait.SpinUntil(() => Volatile.Read(ref runs) == 1, GateTimeout);
+
+        // Steady writes elsewhere: every kind of invalidation, none of them about this entry.
+        await H.Cache.InvalidateKeysAsync(["report:5", "other:4"]);
+        await H.Cache.InvalidatePatternAsync("other:*");
+        await H.Cache.InvalidateTagAsync("comments");
+        await H.Cache.InvalidateNamespaceAsync("team:4");
+        await H.Cache.SetAsync("report:6", "warm");
+        Task<string>[] followers = Enumerable.Range(0, 5).Select(_ => Load().AsTask()).ToArray();
+        await Task.Delay(50);
+        gate.SetResult();
+
+        Assert.All(await Task.WhenAll(followers).WaitAsync(GateTimeout), v => Assert.Equal("value", v));
+        Assert.Equal("value", await leader);
+        Assert.Equal(1, runs);
+    }
+
+    public static TheoryData<string> InvalidationsOfTheEntry() => new() { "key", "pattern", "tag", "namespace" };
+
+    [Theory]
+    [MemberData(nameof(InvalidationsOfTheEntry))]
+    public async Task A_caller_after_an_invalidation_of_the_entry_does_not_wait_for_the_load_that_started_before_it(string invalidation)
+    {
+        var entry = new CacheEntryOptions { Namespace = "team:3", Tags = ["reports"], KeyPrefix = "report" };
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int runs = 0;
+        Task<string> leader = H.Cache.GetOrCreateAsync("report:7", async _ =>
+        {
+            Interlocked.Increment(ref runs);
+            await gate.Task;
+            return "old";
+        }, entry).AsTask();
+        SpinWait.SpinUntil(() => Volatile.Read(ref runs) == 1, GateTimeout);
+
+        switch (invalidation)
+        {
+            case "key": await H.Cache.InvalidateKeysAsync(["report:7"]); break;
+            case "pattern": await H.Cache.InvalidatePatternAsync("report:*"); break;
+            case "tag": await H.Cache.InvalidateTagAsync("reports"); break;
+            default: await H.Cache.InvalidateNamespaceAsync("team:3"); break;
+        }
+
+        // The load that began before the write may have read old data: the caller after it loads for itself at
+        // once (the gate still holds the old load), and gets the new value.
+        string after = await H.Cache.GetOrCreateAsync("report:7", _ => ValueTask.FromResult("new"), entry).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal("new", after);
+        gate.SetResult();
+        Assert.Equal("old", await leader.WaitAsync(GateTimeout));
+        // The old load's value is never stored. (After a namespace bump the old load still holds the key's lease,
+        // so "new" was not stored either: the next read loads again.)
+        Assert.NotEqual("old", await H.Cache.GetOrCreateAsync("report:7", _ => ValueTask.FromResult("newer"), entry));
+    }
 }
 
 public sealed class InMemoryGetOrCreateSingleFlightTests : GetOrCreateSingleFlightTests
