@@ -61,6 +61,9 @@ public abstract class ResponseFidelityTests : IAsyncLifetime
     [InlineData("/f/cookie/4", "Cookie")]
     [InlineData("/f/nostore/4", "NoStore")]
     [InlineData("/f/private/4", "Private")]
+    [InlineData("/f/latecookie/4", "LateCookie")]
+    [InlineData("/f/latenostore/4", "LateNoStore")]
+    [InlineData("/f/latevary/4", "LateVary")]
     public async Task Responses_with_cookies_no_store_or_private_are_never_stored(string path, string counter)
     {
         HttpResponseMessage first = await Client.GetAsync(path);
@@ -70,6 +73,19 @@ public abstract class ResponseFidelityTests : IAsyncLifetime
         Assert.Equal(2, _host.Db.Calls(counter));
         Assert.Equal(first.Headers.Contains("Set-Cookie"), second.Headers.Contains("Set-Cookie"));
         Assert.NotEqual("HIT", second.Headers.GetValues("X-Cache").Single());
+    }
+
+    [Fact]
+    public async Task A_header_added_at_the_last_moment_is_the_responses_own_and_is_neither_stored_nor_replayed()
+    {
+        HttpResponseMessage miss = await Client.GetAsync("/f/lateheader/4");
+        HttpResponseMessage hit = await Client.GetAsync("/f/lateheader/4");
+
+        Assert.Equal("HIT", hit.Headers.GetValues("X-Cache").Single());
+        Assert.Equal(1, _host.Db.Calls("LateHeader"));
+        // Only the request that ran the handler registered the callback: the hit has no such header at all.
+        Assert.Single(miss.Headers.GetValues("X-Request-Id"));
+        Assert.False(hit.Headers.Contains("X-Request-Id"));
     }
 
     [Theory]

@@ -236,10 +236,20 @@ public sealed class EndpointCacheRuntime
     // Stores a captured GET response (a plain body when nothing else needs keeping) through the load that holds the
     // key's lease; nothing is stored when the envelope cannot hold it or the store refuses (a lease lost to an
     // invalidation, a failure).
+    // The endpoint's own headers are taken first; then the response starts, which runs the OnStarting callbacks
+    // (the session and cookie-authentication middleware add their cookies there), and what they added is judged
+    // too: a response that leaves with a cookie, no-store or private is not shared, and headers added at that
+    // moment belong to this response only, never to the entry.
     private static async ValueTask StoreCapturedAsync(HttpContext http, ResponseCapture capture, CachedEndpointInfo endpoint, ReadThrough.PendingLoad load)
     {
         HttpResponse response = http.Response;
-        if (StoredResponse.Encode(response.StatusCode, response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType) is { } encoded)
+        if (StoredResponse.Encode(response.StatusCode, response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType) is not { } encoded)
+        {
+            return;
+        }
+
+        await capture.StartResponseAsync().ConfigureAwait(false);
+        if (ResponsePolicy.IsStillSharableOnceStarted(response))
         {
             await load.StoreAsync(encoded, http.RequestAborted).ConfigureAwait(false);
         }

@@ -141,6 +141,16 @@ internal sealed class ResponseCapture : IAsyncDisposable
         || name.Equals("Cache-Status", StringComparison.OrdinalIgnoreCase)
         || name.Equals(EndpointCacheRuntime.CacheStatusHeader, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Starts the response (after the capture ended) with the captured body's length: the OnStarting callbacks run
+    /// and the headers are final. The body is sent by <see cref="SendAsync"/>.
+    /// </summary>
+    public Task StartResponseAsync()
+    {
+        SetContentLength();
+        return _http.Response.HasStarted ? Task.CompletedTask : _http.Response.StartAsync(_http.RequestAborted);
+    }
+
     /// <summary>Sends the captured body to the client (after the capture ended).</summary>
     public Task SendAsync()
     {
@@ -150,13 +160,17 @@ internal sealed class ResponseCapture : IAsyncDisposable
             return Task.CompletedTask;
         }
 
-        HttpResponse response = _http.Response;
-        if (response.ContentLength is null && !response.HasStarted)
-        {
-            response.ContentLength = body.Length;
-        }
-
+        SetContentLength();
         return WriteAsync(_original, body, _http.RequestAborted);
+    }
+
+    private void SetContentLength()
+    {
+        HttpResponse response = _http.Response;
+        if (!_stream.Overflowed && !_stream.Buffered.IsEmpty && response.ContentLength is null && !response.HasStarted)
+        {
+            response.ContentLength = _stream.Buffered.Length;
+        }
     }
 
     internal static Task WriteAsync(IHttpResponseBodyFeature body, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)

@@ -42,6 +42,36 @@ internal static class ResponsePolicy
         return headers.Vary.Count == 0;
     }
 
+    /// <summary>
+    /// Whether a response judged storable stays so once it started, after the OnStarting callbacks ran: still a 200,
+    /// and nothing they added makes it private (a cookie, <c>Cache-Control</c> no-store, no-cache or private, a
+    /// <c>Vary</c> on anything but Accept-Encoding, which compression middleware adds for its own encoding).
+    /// </summary>
+    public static bool IsStillSharableOnceStarted(HttpResponse response)
+    {
+        IHeaderDictionary headers = response.Headers;
+        return response.StatusCode == StatusCodes.Status200OK
+            && headers.SetCookie.Count == 0
+            && (headers.CacheControl.Count == 0 || IsSharable(headers.CacheControl))
+            && VariesOnlyByEncoding(headers.Vary);
+    }
+
+    private static bool VariesOnlyByEncoding(StringValues vary)
+    {
+        foreach (string? value in vary)
+        {
+            foreach (string name in (value ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!name.Equals(HeaderNames.AcceptEncoding, StringComparison.OrdinalIgnoreCase))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
     private static bool IsSharable(StringValues cacheControl)
     {
         foreach (string? value in cacheControl)

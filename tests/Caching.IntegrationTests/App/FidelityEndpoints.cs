@@ -46,6 +46,11 @@ public static class FidelityEndpoints
         app.MapGet("/f/cookie/{id}", [Cache("f_cookie")] (int id, HttpResponse http, BlogStore db) => Cookie(id, http, db));
         app.MapGet("/f/nostore/{id}", [Cache("f_nostore")] (int id, HttpResponse http, BlogStore db) => CacheControl(id, http, db, "no-store", "NoStore"));
         app.MapGet("/f/private/{id}", [Cache("f_private")] (int id, HttpResponse http, BlogStore db) => CacheControl(id, http, db, "private, max-age=60", "Private"));
+        // The same, added at the last moment (as the session and cookie-authentication middleware do, in OnStarting).
+        app.MapGet("/f/latecookie/{id}", [Cache("f_latecookie")] (int id, HttpResponse http, BlogStore db) => Late(id, http, db, "LateCookie", h => h.SetCookie = "session=late-" + id));
+        app.MapGet("/f/latenostore/{id}", [Cache("f_latenostore")] (int id, HttpResponse http, BlogStore db) => Late(id, http, db, "LateNoStore", h => h.CacheControl = "no-store"));
+        app.MapGet("/f/latevary/{id}", [Cache("f_latevary")] (int id, HttpResponse http, BlogStore db) => Late(id, http, db, "LateVary", h => h.Vary = "Accept-Language"));
+        app.MapGet("/f/lateheader/{id}", [Cache("f_lateheader")] (int id, HttpResponse http, BlogStore db) => Late(id, http, db, "LateHeader", h => h["X-Request-Id"] = Guid.NewGuid().ToString("N")));
 
         // Other serializers, content types and runtime types.
         app.MapGet("/f/json/{id}", [Cache("f_json")] (int id) => TypedResults.Json(new Profile("Ann " + id, "bio"), SnakeCase, contentType: "application/vnd.demo+json"));
@@ -109,6 +114,17 @@ public static class FidelityEndpoints
     {
         db.Count("Cookie");
         http.Cookies.Append("session", "secret-" + id);
+        return db.Posts[id];
+    }
+
+    private static Post Late(int id, HttpResponse http, BlogStore db, string counter, Action<IHeaderDictionary> atStart)
+    {
+        db.Count(counter);
+        http.OnStarting(() =>
+        {
+            atStart(http.Headers);
+            return Task.CompletedTask;
+        });
         return db.Posts[id];
     }
 
