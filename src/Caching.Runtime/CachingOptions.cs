@@ -51,8 +51,9 @@ public sealed class CachingOptions
     public TimeSpan InMemorySweepInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// Adds an <c>X-Cache: HIT</c> or <c>X-Cache: MISS</c> header to responses of cached GET endpoints. Off by
-    /// default; handy in development and in the sample.
+    /// Adds an <c>X-Cache: HIT</c> or <c>X-Cache: MISS</c> header, and the RFC 9211 <c>Cache-Status</c> header
+    /// (<c>Caching; hit</c>, <c>Caching; fwd=miss; stored</c>, <c>Caching; fwd=miss</c>, <c>Caching; fwd=bypass</c>),
+    /// to responses of cached GET endpoints. Off by default; handy in development and in the sample.
     /// </summary>
     public bool AddCacheStatusHeader { get; set; }
 

@@ -6,18 +6,27 @@ namespace Caching.AspNetCore;
 
 /// <summary>
 /// A stored response, written as it was first sent: its status, content type, the handler's own headers and the
-/// body bytes.
+/// body bytes, with its <c>ETag</c> and <c>Age</c>; a request whose <c>If-None-Match</c> matches gets
+/// <c>304 Not Modified</c>.
 /// </summary>
 public sealed class CachedResponse : IResult, IActionResult, IStatusCodeHttpResult, IContentTypeHttpResult
 {
     private readonly StoredResponse _stored;
+    private readonly DateTimeOffset _now;
 
     /// <summary>Creates the response.</summary>
     /// <param name="stored">The stored entry: a body, or a body with its status and headers.</param>
     /// <param name="contentType">The content type of an entry that is a body only.</param>
     public CachedResponse(ReadOnlyMemory<byte> stored, string contentType)
+        : this(stored, contentType, TimeProvider.System.GetUtcNow())
+    {
+    }
+
+    // Read at the time given: the response's Age is counted from it.
+    internal CachedResponse(ReadOnlyMemory<byte> stored, string contentType, DateTimeOffset now)
     {
         _stored = StoredResponse.Read(stored, contentType);
+        _now = now;
     }
 
     /// <summary>The body.</summary>
@@ -33,7 +42,7 @@ public sealed class CachedResponse : IResult, IActionResult, IStatusCodeHttpResu
     public Task ExecuteAsync(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
-        return _stored.WriteAsync(httpContext);
+        return _stored.WriteAsync(httpContext, null, _now);
     }
 
     /// <inheritdoc />

@@ -27,6 +27,9 @@ public sealed class EndpointCacheRuntime
 {
     internal const string CacheStatusHeader = "X-Cache";
 
+    // RFC 9211 Cache-Status, for the cache named "Caching".
+    internal const string StandardCacheStatusHeader = "Cache-Status";
+
     // HttpContext.Items key: the hit path read this endpoint's key and found nothing (the value is the endpoint).
     private static readonly object PeekedMissItem = new();
 
@@ -38,9 +41,10 @@ public sealed class EndpointCacheRuntime
     private readonly IOptions<MvcJsonOptions> _mvcJson;
     private readonly PendingInvalidations _pending;
     private readonly int _maxBodySize;
+    private readonly TimeProvider _time;
 
     // Created by AddAttributeCaching, over the read-through that ICache shares (one single flight per process).
-    internal EndpointCacheRuntime(ReadThrough readThrough, IOptions<CachingOptions> options, IOptions<HttpJsonOptions> httpJson, IOptions<MvcJsonOptions> mvcJson, ILogger<EndpointCacheRuntime> logger, PendingInvalidations pending)
+    internal EndpointCacheRuntime(ReadThrough readThrough, IOptions<CachingOptions> options, IOptions<HttpJsonOptions> httpJson, IOptions<MvcJsonOptions> mvcJson, ILogger<EndpointCacheRuntime> logger, PendingInvalidations pending, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(readThrough);
         ArgumentNullException.ThrowIfNull(options);
@@ -52,6 +56,7 @@ public sealed class EndpointCacheRuntime
         _mvcJson = mvcJson;
         _pending = pending;
         _maxBodySize = options.Value.MaximumBodySize;
+        _time = time;
     }
 
     /// <summary>The engine behind the runtime.</summary>
@@ -82,10 +87,16 @@ public sealed class EndpointCacheRuntime
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(endpoint);
         HttpContext http = context.HttpContext;
-        if (http.Response.StatusCode != StatusCodes.Status200OK || http.Response.HasStarted || !Scope(http, endpoint, ref key, ref tags))
+        if (http.Response.StatusCode != StatusCodes.Status200OK || http.Response.HasStarted)
         {
-            // A binding failure (ASP.NET Core set 400 and will not call the handler), or credentials: the response
-            // may be this user's own; it is neither read from nor written to the cache.
+            // A binding failure: ASP.NET Core set 400 and will not call the handler.
+            return await next(context).ConfigureAwait(false);
+        }
+
+        if (!Scope(http, endpoint, ref key, ref tags))
+        {
+            // Credentials: the response may be this user's own; it is neither read from nor written to the cache.
+            SetStatusHeader(http, CacheOutcome.Bypass);
             return await next(context).ConfigureAwait(false);
         }
 
@@ -101,19 +112,12 @@ public sealed class EndpointCacheRuntime
         }
 
         await using ReadThrough.PendingLoad load = step.Load!;
-        SetStatusHeader(http, hit: false);
+        SetStatusHeader(http, CacheOutcome.Miss);
         await using ResponseCapture capture = ResponseCapture.Start(http, _maxBodySize);
         object? result = await next(context).ConfigureAwait(false);
         await ExecuteAsync<T>(http, result).ConfigureAwait(false);
         await capture.EndAsync().ConfigureAwait(false);
-        if (load.CanStore && ResponsePolicy.IsStorable(http, capture))
-        {
-            await StoreCapturedAsync(http, capture, endpoint, load).ConfigureAwait(false);
-        }
-
-        // The followers are released (with the stored bytes) before this client gets its response.
-        await load.DisposeAsync().ConfigureAwait(false);
-        await capture.SendAsync().ConfigureAwait(false);
+        await FinishMissAsync(http, capture, endpoint, load, ResponsePolicy.IsStorable(http, capture)).ConfigureAwait(false);
         return Results.Empty;
     }
 
@@ -163,8 +167,9 @@ public sealed class EndpointCacheRuntime
 
         if (result is EmptyHttpResult && !statusSet && !http.Response.HasStarted)
         {
-            SetStatusHeader(http, hit: true);
-            await StoredResponse.Read(stored, endpoint.ContentType).WriteAsync(http, ResponseCapture.ChangedHeaderNames(http, headersBefore)).ConfigureAwait(false);
+            HashSet<string>? keep = ResponseCapture.ChangedHeaderNames(http, headersBefore);
+            SetStatusHeader(http, CacheOutcome.Hit);
+            await StoredResponse.Read(stored, endpoint.ContentType).WriteAsync(http, keep, _time.GetUtcNow()).ConfigureAwait(false);
             return Results.Empty;
         }
 
@@ -233,26 +238,36 @@ public sealed class EndpointCacheRuntime
         return Results.Empty;
     }
 
-    // Stores a captured GET response (a plain body when nothing else needs keeping) through the load that holds the
-    // key's lease; nothing is stored when the envelope cannot hold it or the store refuses (a lease lost to an
-    // invalidation, a failure).
-    // The endpoint's own headers are taken first; then the response starts, which runs the OnStarting callbacks
-    // (the session and cookie-authentication middleware add their cookies there), and what they added is judged
-    // too: a response that leaves with a cookie, no-store or private is not shared, and headers added at that
-    // moment belong to this response only, never to the entry.
-    private static async ValueTask StoreCapturedAsync(HttpContext http, ResponseCapture capture, CachedEndpointInfo endpoint, ReadThrough.PendingLoad load)
+    // A GET miss once its result ran into the capture. A response that may be shared gets its entity tag and is
+    // stored through the load that holds the key's lease (as a plain body when nothing else needs keeping); a request
+    // whose If-None-Match matches that tag is answered 304. The endpoint's own headers are taken first; then the
+    // response starts, which runs the OnStarting callbacks (the session and cookie-authentication middleware add
+    // their cookies there), and what they added is judged too: a response that leaves with a cookie, no-store or
+    // private is not shared, and headers added at that moment belong to this response only, never to the entry.
+    // The followers are released (with the stored bytes) before this client gets the body.
+    private async ValueTask FinishMissAsync(HttpContext http, ResponseCapture capture, CachedEndpointInfo endpoint, ReadThrough.PendingLoad load, bool sharable)
     {
         HttpResponse response = http.Response;
-        if (StoredResponse.Encode(response.StatusCode, response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType) is not { } encoded)
+        if (sharable && StoredResponse.Encode(response.StatusCode, response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType, _time.GetUtcNow(), out string entityTag) is { } encoded)
         {
-            return;
+            response.Headers.ETag = entityTag;
+            SetStatusHeader(http, load.CanStore ? CacheOutcome.Stored : CacheOutcome.Miss);
+            bool notModified = StoredResponse.IsNotModified(http.Request, entityTag);
+            if (notModified)
+            {
+                response.StatusCode = StatusCodes.Status304NotModified;
+                response.Headers.ContentType = default;
+            }
+
+            await capture.StartResponseAsync().ConfigureAwait(false);
+            if (load.CanStore && ResponsePolicy.IsStillSharableOnceStarted(response, notModified ? StatusCodes.Status304NotModified : StatusCodes.Status200OK))
+            {
+                await load.StoreAsync(encoded, http.RequestAborted).ConfigureAwait(false);
+            }
         }
 
-        await capture.StartResponseAsync().ConfigureAwait(false);
-        if (ResponsePolicy.IsStillSharableOnceStarted(response))
-        {
-            await load.StoreAsync(encoded, http.RequestAborted).ConfigureAwait(false);
-        }
+        await load.DisposeAsync().ConfigureAwait(false);
+        await capture.SendAsync().ConfigureAwait(false);
     }
 
     // After a write's result ran into the capture: invalidate (or write through) when it succeeded, rethrow a
@@ -309,6 +324,7 @@ public sealed class EndpointCacheRuntime
         HttpContext http = context.HttpContext;
         if (!Scope(http, endpoint, ref key, ref tags))
         {
+            SetStatusHeader(http, CacheOutcome.Bypass);
             await next().ConfigureAwait(false);
             return;
         }
@@ -321,10 +337,10 @@ public sealed class EndpointCacheRuntime
 
         if (step.Served is { } stored)
         {
-            var cached = new CachedResponse(stored, endpoint.ContentType);
+            var cached = new CachedResponse(stored, endpoint.ContentType, _time.GetUtcNow());
             if (ResponsePolicy.Accepts(http.Request, cached.ContentType))
             {
-                SetStatusHeader(http, hit: true);
+                SetStatusHeader(http, CacheOutcome.Hit);
                 context.Result = cached;
                 return;
             }
@@ -457,8 +473,8 @@ public sealed class EndpointCacheRuntime
 
     private Task WriteHitAsync(HttpContext http, CachedEndpointInfo endpoint, ReadOnlyMemory<byte> body)
     {
-        SetStatusHeader(http, hit: true);
-        return StoredResponse.Read(body, endpoint.ContentType).WriteAsync(http);
+        SetStatusHeader(http, CacheOutcome.Hit);
+        return StoredResponse.Read(body, endpoint.ContentType).WriteAsync(http, null, _time.GetUtcNow());
     }
 
     // Decides whose entry a read uses. Without VaryByUser, requests with credentials bypass the cache; with it,
@@ -570,12 +586,36 @@ public sealed class EndpointCacheRuntime
 
     private static bool IsStoreFailure(Exception ex) => ex is not OperationCanceledException;
 
-    private void SetStatusHeader(HttpContext http, bool hit)
+    private enum CacheOutcome
     {
-        if (_addStatusHeader && !http.Response.HasStarted)
+        Hit,
+        Miss,
+        Stored,
+        Bypass,
+    }
+
+    // X-Cache (HIT or MISS) and RFC 9211 Cache-Status: "hit"; "fwd=miss", with "stored" when the response was
+    // handed to the store; "fwd=bypass" when the request's credentials kept the cache out.
+    private void SetStatusHeader(HttpContext http, CacheOutcome outcome)
+    {
+        if (!_addStatusHeader || http.Response.HasStarted)
         {
-            http.Response.Headers[CacheStatusHeader] = hit ? "HIT" : "MISS";
+            return;
         }
+
+        IHeaderDictionary headers = http.Response.Headers;
+        if (outcome != CacheOutcome.Bypass)
+        {
+            headers[CacheStatusHeader] = outcome == CacheOutcome.Hit ? "HIT" : "MISS";
+        }
+
+        headers[StandardCacheStatusHeader] = outcome switch
+        {
+            CacheOutcome.Hit => "Caching; hit",
+            CacheOutcome.Miss => "Caching; fwd=miss",
+            CacheOutcome.Stored => "Caching; fwd=miss; stored",
+            _ => "Caching; fwd=bypass",
+        };
     }
 
     // One controller GET's miss, from the lookup to the store: finished by the capturing result once it has run,
@@ -593,17 +633,12 @@ public sealed class EndpointCacheRuntime
     {
         public async Task RunAsync(HttpContext http, Func<Task> execute)
         {
-            runtime.SetStatusHeader(http, hit: false);
+            runtime.SetStatusHeader(http, CacheOutcome.Miss);
             await using ResponseCapture capture = ResponseCapture.Start(http, runtime._maxBodySize, headersBefore);
             await execute().ConfigureAwait(false);
             await capture.EndAsync().ConfigureAwait(false);
-            if (load.CanStore && ResponsePolicy.IsStorable(http, capture) && ResponsePolicy.IsNegotiatedAsStored(http, endpoint))
-            {
-                await StoreCapturedAsync(http, capture, endpoint, load).ConfigureAwait(false);
-            }
-
-            await DisposeAsync().ConfigureAwait(false);
-            await capture.SendAsync().ConfigureAwait(false);
+            bool sharable = ResponsePolicy.IsStorable(http, capture) && ResponsePolicy.IsNegotiatedAsStored(http, endpoint);
+            await runtime.FinishMissAsync(http, capture, endpoint, load, sharable).ConfigureAwait(false);
         }
 
         public ValueTask DisposeAsync() => load.DisposeAsync();

@@ -154,6 +154,12 @@ internal sealed class ResponseCapture : IAsyncDisposable
     /// <summary>Sends the captured body to the client (after the capture ended).</summary>
     public Task SendAsync()
     {
+        if (_http.Response.StatusCode == StatusCodes.Status304NotModified)
+        {
+            // The cache answered a conditional request: a 304 has no body.
+            return Task.CompletedTask;
+        }
+
         ReadOnlyMemory<byte> body = _stream.Buffered;
         if (_stream.Overflowed || body.IsEmpty)
         {
@@ -167,7 +173,8 @@ internal sealed class ResponseCapture : IAsyncDisposable
     private void SetContentLength()
     {
         HttpResponse response = _http.Response;
-        if (!_stream.Overflowed && !_stream.Buffered.IsEmpty && response.ContentLength is null && !response.HasStarted)
+        if (!_stream.Overflowed && !_stream.Buffered.IsEmpty && response.ContentLength is null && !response.HasStarted
+            && response.StatusCode != StatusCodes.Status304NotModified)
         {
             response.ContentLength = _stream.Buffered.Length;
         }

@@ -43,14 +43,15 @@ internal static class ResponsePolicy
     }
 
     /// <summary>
-    /// Whether a response judged storable stays so once it started, after the OnStarting callbacks ran: still a 200,
+    /// Whether a response judged storable stays so once it started, after the OnStarting callbacks ran: still the
+    /// status it had (a 200, or the 304 the cache made of it),
     /// and nothing they added makes it private (a cookie, <c>Cache-Control</c> no-store, no-cache or private, a
     /// <c>Vary</c> on anything but Accept-Encoding, which compression middleware adds for its own encoding).
     /// </summary>
-    public static bool IsStillSharableOnceStarted(HttpResponse response)
+    public static bool IsStillSharableOnceStarted(HttpResponse response, int status)
     {
         IHeaderDictionary headers = response.Headers;
-        return response.StatusCode == StatusCodes.Status200OK
+        return response.StatusCode == status
             && headers.SetCookie.Count == 0
             && (headers.CacheControl.Count == 0 || IsSharable(headers.CacheControl))
             && VariesOnlyByEncoding(headers.Vary);

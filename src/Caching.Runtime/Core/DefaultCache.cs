@@ -80,7 +80,8 @@ internal sealed class DefaultCache : ICache
 
     private byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>());
 
-    private T Deserialize<T>(ReadOnlyMemory<byte> stored) => JsonSerializer.Deserialize(stored.Span, TypeInfo<T>())!;
+    // An entry an endpoint stored may be an envelope (status, headers, entity tag): its body is the value.
+    private T Deserialize<T>(ReadOnlyMemory<byte> stored) => JsonSerializer.Deserialize(global::Caching.AspNetCore.StoredResponse.BodyOf(stored).Span, TypeInfo<T>())!;
 
     // Resolving through the options honours source-generated JsonSerializerContexts and stays trim-safe.
     private JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)_json.GetTypeInfo(typeof(T));

@@ -51,7 +51,8 @@ public static class CachingServiceCollectionExtensions
             provider.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>(),
             provider.GetRequiredService<IOptions<Microsoft.AspNetCore.Mvc.JsonOptions>>(),
             provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<EndpointCacheRuntime>>(),
-            provider.GetRequiredService<PendingInvalidations>()));
+            provider.GetRequiredService<PendingInvalidations>(),
+            provider.GetRequiredService<TimeProvider>()));
         services.TryAddEnumerable(ServiceDescriptor.Transient<IConfigureOptions<Microsoft.AspNetCore.Mvc.MvcOptions>, CachingMvcOptionsSetup>());
         return services;
     }

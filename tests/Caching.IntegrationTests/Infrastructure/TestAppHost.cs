@@ -42,7 +42,7 @@ public sealed class TestAppHost : IAsyncDisposable
     public ICacheStore Store => _app.Services.GetRequiredService<ICacheStore>();
 
     /// <summary>Starts the app; a shared Redis deployment is flushed and reused, else one is started for the app.</summary>
-    public static async Task<TestAppHost> StartAsync(StoreKind store, IRedisDeployment? shared = null, Action<WebApplication>? map = null, Action<CachingOptions>? configure = null, BlogStore? database = null)
+    public static async Task<TestAppHost> StartAsync(StoreKind store, IRedisDeployment? shared = null, Action<WebApplication>? map = null, Action<CachingOptions>? configure = null, BlogStore? database = null, TimeProvider? time = null)
     {
         if (shared is not null)
         {
@@ -59,6 +59,11 @@ public sealed class TestAppHost : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(database ?? new BlogStore());
+        if (time is not null)
+        {
+            builder.Services.AddSingleton(time);
+        }
+
         builder.Services.AddScoped<ScopedProbe>();
         builder.Services.AddControllers().AddApplicationPart(typeof(TestAppHost).Assembly);
         builder.Services.AddAttributeCaching(o =>

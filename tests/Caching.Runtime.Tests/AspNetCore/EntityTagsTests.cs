@@ -1,0 +1,100 @@
+using System.Text;
+using Caching.AspNetCore;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+using Xunit;
+
+namespace Caching.Runtime.Tests.AspNetCore;
+
+public sealed class EntityTagsTests
+{
+    [Fact]
+    public void A_tag_is_quoted_url_safe_and_the_same_for_the_same_bytes_only()
+    {
+        var random = new Random(7);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < 2000; i++)
+        {
+            byte[] body = new byte[random.Next(0, 3000)];
+            random.NextBytes(body);
+            string tag = EntityTags.FromBody(body);
+
+            Assert.Matches("^\"[A-Za-z0-9_-]{22}\"$", tag);
+            Assert.Equal(tag, EntityTags.FromBody(body.ToArray()));
+            if (body.Length > 0)
+            {
+                Assert.True(seen.Add(tag), $"collision at {i}");
+                body[random.Next(body.Length)] ^= 1;
+                Assert.NotEqual(tag, EntityTags.FromBody(body));
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("\"t\"", "\"t\"", true)]
+    [InlineData("W/\"t\"", "\"t\"", true)]
+    [InlineData("\"t\"", "W/\"t\"", true)]
+    [InlineData("*", "\"t\"", true)]
+    [InlineData("  \"x\" ,\t\"t\"", "\"t\"", true)]
+    [InlineData("\"x,\"t\"", "\"t\"", false)]
+    [InlineData("\"a,b\", \"t\"", "\"t\"", true)]
+    [InlineData("\"a,b\"", "\"a,b\"", true)]
+    [InlineData("\"T\"", "\"t\"", false)]
+    [InlineData("\"tt\"", "\"t\"", false)]
+    [InlineData("t", "\"t\"", false)]
+    [InlineData("\"t", "\"t\"", false)]
+    [InlineData("w/\"t\"", "\"t\"", false)]
+    [InlineData("", "\"t\"", false)]
+    [InlineData(",,,", "\"t\"", false)]
+    [InlineData("\"t\"", "t", false)]
+    [InlineData("\"t\"", "", false)]
+    public void If_None_Match_uses_the_weak_comparison_over_a_list(string header, string tag, bool matches)
+        => Assert.Equal(matches, EntityTags.NoneMatch(new StringValues(header), tag));
+
+    [Fact]
+    public void Every_line_of_a_repeated_If_None_Match_is_read()
+        => Assert.True(EntityTags.NoneMatch(new StringValues(["\"a\"", "\"b\", \"t\""]), "\"t\""));
+
+    [Theory]
+    [InlineData("GET", true)]
+    [InlineData("HEAD", true)]
+    [InlineData("POST", false)]
+    [InlineData("PUT", false)]
+    public void Only_GET_and_HEAD_are_answered_not_modified(string method, bool notModified)
+    {
+        var http = new DefaultHttpContext();
+        http.Request.Method = method;
+        http.Request.Headers.IfNoneMatch = "\"t\"";
+
+        Assert.Equal(notModified, StoredResponse.IsNotModified(http.Request, "\"t\""));
+    }
+
+    [Fact]
+    public void An_envelope_keeps_the_tag_and_time_and_a_plain_entry_is_tagged_by_its_bytes()
+    {
+        byte[] small = Encoding.UTF8.GetBytes("{\"id\":1}");
+        byte[] large = Encoding.UTF8.GetBytes("[" + string.Join(",", Enumerable.Repeat("{\"id\":1}", 200)) + "]");
+        var at = new DateTimeOffset(2026, 12, 5, 8, 0, 0, 123, TimeSpan.Zero);
+
+        byte[] plain = StoredResponse.Encode(200, "application/json; charset=utf-8", [], small, "application/json; charset=utf-8", at, out string smallTag)!;
+        byte[] envelope = StoredResponse.Encode(200, "application/json; charset=utf-8", [], large, "application/json; charset=utf-8", at, out string largeTag)!;
+        byte[] own = StoredResponse.Encode(200, "application/json; charset=utf-8", [new("ETag", "\"v9\""), new("X-A", "1")], small, "application/json; charset=utf-8", at, out string ownTag)!;
+
+        Assert.Equal(small, plain);
+        Assert.Equal(EntityTags.FromBody(small), smallTag);
+        Assert.Equal(smallTag, StoredResponse.Read(plain, "application/json; charset=utf-8").EntityTag);
+        Assert.Null(StoredResponse.Read(plain, "application/json; charset=utf-8").StoredAt);
+
+        StoredResponse read = StoredResponse.Read(envelope, "application/json; charset=utf-8");
+        Assert.Equal(EntityTags.FromBody(large), largeTag);
+        Assert.Equal(largeTag, read.EntityTag);
+        Assert.Equal(at, read.StoredAt);
+        Assert.Equal(large, read.Body.ToArray());
+        Assert.Equal(large, StoredResponse.BodyOf(envelope).ToArray());
+
+        StoredResponse withOwn = StoredResponse.Read(own, "application/json; charset=utf-8");
+        Assert.Equal("\"v9\"", ownTag);
+        Assert.Equal("\"v9\"", withOwn.EntityTag);
+        Assert.Equal([new KeyValuePair<string, string>("X-A", "1")], withOwn.Headers);
+    }
+}
