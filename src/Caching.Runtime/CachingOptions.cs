@@ -123,6 +123,14 @@ public sealed class CachingOptions
     /// </summary>
     public int MaximumBodySize { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Response bodies of at least this many bytes are stored compressed with Brotli, once, when stored: a hit whose
+    /// request accepts <c>br</c> is sent the stored bytes as they are (<c>Content-Encoding: br</c>), other clients
+    /// get them decompressed, and both carry <c>Vary: Accept-Encoding</c>. A body that Brotli does not shrink by at
+    /// least a tenth (images, archives) is stored as it is. Default 1024; 0 turns stored compression off.
+    /// </summary>
+    public int CompressionThreshold { get; set; } = 1024;
+
     /// <summary>Whether entries live in Redis (a connection string or the registered multiplexer).</summary>
     public bool UsesRedis => UseRegisteredRedis || !string.IsNullOrWhiteSpace(Redis);
 

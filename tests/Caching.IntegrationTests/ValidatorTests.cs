@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Caching.IntegrationTests.App;
 using Caching.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
@@ -207,4 +208,216 @@ public sealed class EmbeddedStoreValidatorTests : ValidatorTests
 public sealed class RedisStoreValidatorTests : ValidatorTests
 {
     protected override StoreKind Store => StoreKind.Redis;
+}
+
+/// <summary>An app with the validator endpoints, and a client that sends Accept-Encoding and decodes once.</summary>
+public abstract class CompressionTestBase : IAsyncLifetime
+{
+    private TestAppHost _host = null!;
+
+    protected abstract StoreKind Store { get; }
+
+    protected virtual Action<CachingOptions>? Configure => null;
+
+    protected virtual bool WithResponseCompression => false;
+
+    protected TestAppHost Host => _host;
+
+    public async Task InitializeAsync() => _host = await TestAppHost.StartAsync(
+        Store,
+        map: ValidatorEndpoints.Map,
+        configure: Configure,
+        services: WithResponseCompression ? s => s.AddResponseCompression() : null,
+        pipeline: WithResponseCompression ? app => app.UseResponseCompression() : null);
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    protected async Task<Response> GetAsync(string path, string? acceptEncoding, string? ifNoneMatch = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (acceptEncoding is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept-Encoding", acceptEncoding);
+        }
+
+        if (ifNoneMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+        }
+
+        using HttpResponseMessage response = await _host.Client.SendAsync(request);
+        byte[] raw = await response.Content.ReadAsByteArrayAsync();
+        string? encoding = response.Content.Headers.ContentEncoding.Count == 0 ? null : string.Join(",", response.Content.Headers.ContentEncoding);
+        return new Response(
+            response.StatusCode,
+            encoding,
+            raw,
+            Decode(raw, encoding),
+            response.Content.Headers.ContentLength,
+            string.Join(",", response.Headers.Vary),
+            response.Headers.TryGetValues("ETag", out IEnumerable<string>? tags) ? tags.Single() : "",
+            response.Headers.TryGetValues("Cache-Status", out IEnumerable<string>? status) ? status.Single() : null);
+    }
+
+    // Decodes exactly once: a body compressed twice stays compressed and fails the comparison.
+    private static byte[] Decode(byte[] raw, string? encoding)
+    {
+        if (encoding is null)
+        {
+            return raw;
+        }
+
+        using var input = new MemoryStream(raw);
+        using Stream decoder = encoding switch
+        {
+            "br" => new System.IO.Compression.BrotliStream(input, System.IO.Compression.CompressionMode.Decompress),
+            "gzip" => new System.IO.Compression.GZipStream(input, System.IO.Compression.CompressionMode.Decompress),
+            _ => throw new Xunit.Sdk.XunitException($"unexpected Content-Encoding '{encoding}'"),
+        };
+        using var output = new MemoryStream();
+        decoder.CopyTo(output);
+        return output.ToArray();
+    }
+
+    protected sealed record Response(HttpStatusCode Status, string? ContentEncoding, byte[] Raw, byte[] Decoded, long? ContentLength, string Vary, string EntityTag, string? CacheStatus);
+}
+
+/// <summary>
+/// Entries of 1 KiB or more stored Brotli-compressed once and served as stored to clients that accept Brotli;
+/// decompressed for the others; byte-identical to the uncached handler's body once decoded.
+/// </summary>
+public abstract class StoredCompressionTests : CompressionTestBase
+{
+    public static TheoryData<string?, string?> Encodings => new()
+    {
+        { null, null },
+        { "br", "br" },
+        { "gzip, deflate, br", "br" },
+        { "BR;q=0.5", "br" },
+        { "*", "br" },
+        { "gzip", null },
+        { "br;q=0, gzip", null },
+        { "*;q=0", null },
+        { "identity", null },
+        { "br;q=0.0, *", null },
+    };
+
+    [Theory]
+    [MemberData(nameof(Encodings))]
+    public async Task A_hit_is_sent_compressed_as_stored_only_to_clients_that_accept_brotli_and_decodes_to_the_handlers_bytes(string? acceptEncoding, string? expectedEncoding)
+    {
+        byte[] reference = await (await Host.Client.GetAsync("/u/large/3")).Content.ReadAsByteArrayAsync();
+        Response miss = await GetAsync("/v/large/3", acceptEncoding);
+        Response hit = await GetAsync("/v/large/3", acceptEncoding);
+
+        Assert.Equal(expectedEncoding, hit.ContentEncoding);
+        Assert.Equal(reference, hit.Decoded);
+        Assert.Equal(reference, miss.Decoded);
+        Assert.Contains("Accept-Encoding", hit.Vary);
+        Assert.Equal(hit.Raw.Length, hit.ContentLength);
+        Assert.Equal("Caching; hit", hit.CacheStatus);
+        Assert.Equal(expectedEncoding is null ? miss.EntityTag : miss.EntityTag[..^1] + "-br\"", hit.EntityTag);
+
+        // Either tag validates: the content is the same.
+        foreach (string tag in new[] { miss.EntityTag, miss.EntityTag[..^1] + "-br\"" })
+        {
+            Response conditional = await GetAsync("/v/large/3", acceptEncoding, tag);
+            Assert.Equal(HttpStatusCode.NotModified, conditional.Status);
+            Assert.Equal(hit.EntityTag, conditional.EntityTag);
+        }
+    }
+
+    [Fact]
+    public async Task Large_entries_are_stored_compressed_small_ones_stay_the_plain_json_and_incompressible_ones_as_they_are()
+    {
+        Response large = await GetAsync("/v/large/4", "br");
+        Response small = await GetAsync("/v/small/4", "br");
+        Response random = await GetAsync("/v/random/4", "br");
+
+        byte[] storedLarge = (await Host.Store.GetAsync("v_large:4"))!;
+        byte[] storedSmall = (await Host.Store.GetAsync("v_small:4"))!;
+        byte[] storedRandom = (await Host.Store.GetAsync("v_random:4"))!;
+
+        Assert.True(storedLarge.Length * 4 < large.Decoded.Length, $"{storedLarge.Length} stored for {large.Decoded.Length}");
+        Assert.Equal(small.Decoded, storedSmall);
+        Assert.True(storedRandom.Length > random.Decoded.Length);
+        Assert.Null((await GetAsync("/v/small/4", "br")).ContentEncoding);
+        Assert.Null((await GetAsync("/v/random/4", "br")).ContentEncoding);
+        Assert.Equal(random.Decoded, (await GetAsync("/v/random/4", "br")).Decoded);
+    }
+}
+
+public sealed class EmbeddedStoreCompressionTests : StoredCompressionTests
+{
+    protected override StoreKind Store => StoreKind.Embedded;
+
+    [Fact]
+    public async Task ICache_reads_a_compressed_entry_as_its_value()
+    {
+        Post[] sent = System.Text.Json.JsonSerializer.Deserialize<Post[]>((await GetAsync("/v/large/11", "br")).Decoded, System.Text.Json.JsonSerializerOptions.Web)!;
+
+        CacheResult<Post[]> read = await Host.Services.GetRequiredService<ICache>().TryGetAsync<Post[]>("v_large:11");
+
+        Assert.True(read.Found);
+        Assert.Equal(sent, read.Value);
+    }
+}
+
+public sealed class RedisStoreCompressionTests : StoredCompressionTests
+{
+    protected override StoreKind Store => StoreKind.Redis;
+}
+
+public sealed class RedisClusterCompressionTests : StoredCompressionTests
+{
+    protected override StoreKind Store => StoreKind.RedisCluster;
+}
+
+/// <summary>With CompressionThreshold 0 nothing is stored compressed.</summary>
+public sealed class CompressionOffTests : IAsyncLifetime
+{
+    private TestAppHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await TestAppHost.StartAsync(StoreKind.Embedded, map: ValidatorEndpoints.Map, configure: o => o.CompressionThreshold = 0);
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task Entries_are_stored_and_served_uncompressed()
+    {
+        byte[] reference = await (await _host.Client.GetAsync("/u/large/5")).Content.ReadAsByteArrayAsync();
+        await _host.Client.GetAsync("/v/large/5");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v/large/5");
+        request.Headers.TryAddWithoutValidation("Accept-Encoding", "br");
+        HttpResponseMessage hit = await _host.Client.SendAsync(request);
+
+        Assert.Empty(hit.Content.Headers.ContentEncoding);
+        Assert.Equal(reference, await hit.Content.ReadAsByteArrayAsync());
+        Assert.True((await _host.Store.GetAsync("v_large:5"))!.Length > reference.Length);
+    }
+}
+
+/// <summary>
+/// An app that also uses ASP.NET Core's response compression: a body is never compressed twice, hits whose client
+/// accepts Brotli skip the middleware's work, others are compressed by it as before.
+/// </summary>
+public sealed class WithResponseCompressionMiddlewareTests : CompressionTestBase
+{
+    protected override StoreKind Store => StoreKind.Embedded;
+
+    protected override bool WithResponseCompression => true;
+
+    [Theory]
+    [InlineData("br, gzip", "br")]
+    [InlineData("gzip", "gzip")]
+    [InlineData(null, null)]
+    public async Task Bodies_are_compressed_once(string? acceptEncoding, string? expected)
+    {
+        byte[] reference = await (await Host.Client.GetAsync("/u/large/6")).Content.ReadAsByteArrayAsync();
+        foreach (Response response in new[] { await GetAsync("/v/large/6", acceptEncoding), await GetAsync("/v/large/6", acceptEncoding) })
+        {
+            Assert.Equal(expected, response.ContentEncoding);
+            Assert.Equal(reference, response.Decoded);
+        }
+    }
 }

@@ -42,6 +42,7 @@ public sealed class EndpointCacheRuntime
     private readonly PendingInvalidations _pending;
     private readonly int _maxBodySize;
     private readonly TimeProvider _time;
+    private readonly int _compressionThreshold;
 
     // Created by AddAttributeCaching, over the read-through that ICache shares (one single flight per process).
     internal EndpointCacheRuntime(ReadThrough readThrough, IOptions<CachingOptions> options, IOptions<HttpJsonOptions> httpJson, IOptions<MvcJsonOptions> mvcJson, ILogger<EndpointCacheRuntime> logger, PendingInvalidations pending, TimeProvider time)
@@ -57,6 +58,7 @@ public sealed class EndpointCacheRuntime
         _pending = pending;
         _maxBodySize = options.Value.MaximumBodySize;
         _time = time;
+        _compressionThreshold = options.Value.CompressionThreshold;
     }
 
     /// <summary>The engine behind the runtime.</summary>
@@ -248,7 +250,7 @@ public sealed class EndpointCacheRuntime
     private async ValueTask FinishMissAsync(HttpContext http, ResponseCapture capture, CachedEndpointInfo endpoint, ReadThrough.PendingLoad load, bool sharable)
     {
         HttpResponse response = http.Response;
-        if (sharable && StoredResponse.Encode(response.StatusCode, response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType, _time.GetUtcNow(), out string entityTag) is { } encoded)
+        if (sharable && StoredResponse.Encode(response.StatusCode, response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType, _time.GetUtcNow(), _compressionThreshold, out string entityTag) is { } encoded)
         {
             response.Headers.ETag = entityTag;
             SetStatusHeader(http, load.CanStore ? CacheOutcome.Stored : CacheOutcome.Miss);

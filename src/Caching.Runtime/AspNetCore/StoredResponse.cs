@@ -13,9 +13,10 @@ namespace Caching.AspNetCore;
 /// headers in a small envelope before the body.
 /// </summary>
 /// <remarks>
-/// Envelope: <c>0xCA 0x05</c>, status (2 bytes), the time stored (8 bytes, Unix milliseconds), the entity tag, the
-/// content type, header count (2 bytes), each header's name and value, then the body; strings are a 2-byte length
-/// and UTF-8; numbers are big-endian. <c>0xCA</c> never starts valid UTF-8, so no JSON or text body is ever mistaken
+/// Envelope: <c>0xCA 0x05</c>, status (2 bytes), the time stored (8 bytes, Unix milliseconds), the body's coding
+/// (1 byte: 0 as sent, 1 Brotli), the body's length as sent (4 bytes), the entity tag, the content type, header
+/// count (2 bytes), each header's name and value, then the body; strings are a 2-byte length and UTF-8; numbers are
+/// big-endian. <c>0xCA</c> never starts valid UTF-8, so no JSON or text body is ever mistaken
 /// for an envelope. Envelopes of the earlier format (<c>0xCA 0x04</c>: no time, no tag) are still read.
 /// A plain entry's entity tag is the hash of its bytes, computed when it is read: it is under 1 KiB by construction
 /// (about 40 ns to hash); larger bodies carry the tag computed when they were stored.
@@ -28,8 +29,10 @@ internal readonly struct StoredResponse
     private const byte Magic = 0xCA;
     private const byte EarlierFormat = 0x04;
     private const byte Format = 0x05;
+    private const byte Identity = 0;
+    private const byte Brotli = 1;
 
-    private StoredResponse(int statusCode, string contentType, KeyValuePair<string, string>[] headers, ReadOnlyMemory<byte> body, string entityTag, DateTimeOffset? storedAt)
+    private StoredResponse(int statusCode, string contentType, KeyValuePair<string, string>[] headers, ReadOnlyMemory<byte> body, string entityTag, DateTimeOffset? storedAt, bool compressed = false, int length = 0)
     {
         StatusCode = statusCode;
         ContentType = contentType;
@@ -37,6 +40,8 @@ internal readonly struct StoredResponse
         Body = body;
         EntityTag = entityTag;
         StoredAt = storedAt;
+        IsCompressed = compressed;
+        Length = compressed ? length : body.Length;
     }
 
     public int StatusCode { get; }
@@ -45,9 +50,16 @@ internal readonly struct StoredResponse
 
     public KeyValuePair<string, string>[] Headers { get; }
 
+    /// <summary>The body as stored: compressed when <see cref="IsCompressed"/>.</summary>
     public ReadOnlyMemory<byte> Body { get; }
 
-    /// <summary>The response's <c>ETag</c>: the handler's own, else the hash of the body.</summary>
+    /// <summary>Whether <see cref="Body"/> is Brotli-compressed.</summary>
+    public bool IsCompressed { get; }
+
+    /// <summary>The length of the body as the handler sent it.</summary>
+    public int Length { get; }
+
+    /// <summary>The response's <c>ETag</c> as sent (uncompressed): the handler's own, else the hash of the body.</summary>
     public string EntityTag { get; }
 
     /// <summary>When the entry was stored; unknown for plain entries.</summary>
@@ -68,10 +80,16 @@ internal readonly struct StoredResponse
         position += 2;
         DateTimeOffset? storedAt = null;
         string? entityTag = null;
+        bool compressed = false;
+        int length = 0;
         if (current)
         {
             storedAt = DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64BigEndian(span[position..]));
             position += 8;
+            compressed = span[position] == Brotli;
+            position += 1;
+            length = BinaryPrimitives.ReadInt32BigEndian(span[position..]);
+            position += 4;
             entityTag = ReadString(span, ref position);
         }
 
@@ -86,22 +104,36 @@ internal readonly struct StoredResponse
         }
 
         ReadOnlyMemory<byte> body = stored[position..];
-        return new StoredResponse(status, contentType, headers, body, entityTag ?? OwnEntityTag(headers) ?? EntityTags.FromBody(body.Span), storedAt);
+        return new StoredResponse(status, contentType, headers, body, entityTag ?? OwnEntityTag(headers) ?? EntityTags.FromBody(body.Span), storedAt, compressed, length);
     }
 
-    /// <summary>The body of a stored entry, plain or in an envelope: what <see cref="ICache"/> reads as the value.</summary>
+    /// <summary>
+    /// The body of a stored entry, plain or in an envelope, decompressed: what <see cref="ICache"/> reads as the
+    /// value.
+    /// </summary>
     public static ReadOnlyMemory<byte> BodyOf(ReadOnlyMemory<byte> stored)
     {
         ReadOnlySpan<byte> span = stored.Span;
-        return span.Length >= 6 && span[0] == Magic && (span[1] == Format || span[1] == EarlierFormat) ? Read(stored, string.Empty).Body : stored;
+        if (span.Length < 6 || span[0] != Magic || (span[1] != Format && span[1] != EarlierFormat))
+        {
+            return stored;
+        }
+
+        StoredResponse response = Read(stored, string.Empty);
+        return response.IsCompressed ? StoredCompression.Decompress(response.Body.Span, response.Length) : response.Body;
     }
+
+    /// <summary>The entity tag of the compressed body: the tag as sent with <c>-br</c> before its closing quote.</summary>
+    public string CompressedEntityTag => EntityTag.EndsWith('"') ? EntityTag[..^1] + "-" + StoredCompression.Coding + "\"" : EntityTag;
 
     /// <summary>
     /// The bytes to store for a response: the body alone when nothing else needs keeping; null when a header is
     /// too long for the envelope (over 65,535 UTF-8 bytes, or more than 65,535 headers): such a response is not
     /// stored. <paramref name="entityTag"/> is the response's <c>ETag</c>: the handler's own, else the body's hash.
+    /// A body of at least <paramref name="compressionThreshold"/> bytes (0: none) without a content coding of its own
+    /// is stored Brotli-compressed when that makes it at least a tenth smaller.
     /// </summary>
-    public static byte[]? Encode(int statusCode, string? contentType, IReadOnlyList<KeyValuePair<string, string>> headers, ReadOnlySpan<byte> body, string defaultContentType, DateTimeOffset storedAt, out string entityTag)
+    public static byte[]? Encode(int statusCode, string? contentType, IReadOnlyList<KeyValuePair<string, string>> headers, ReadOnlySpan<byte> body, string defaultContentType, DateTimeOffset storedAt, int compressionThreshold, out string entityTag)
     {
         contentType ??= string.Empty;
         string? own = OwnEntityTag(headers);
@@ -110,6 +142,13 @@ internal readonly struct StoredResponse
             && body.Length < PlainBodyLimit && !(body.Length >= 2 && body[0] == Magic))
         {
             return body.ToArray();
+        }
+
+        int length = body.Length;
+        byte[]? compressed = compressionThreshold > 0 && length >= compressionThreshold && !HasContentCoding(headers) ? StoredCompression.TryCompress(body) : null;
+        if (compressed is not null)
+        {
+            body = compressed;
         }
 
         int headerCount = 0;
@@ -123,7 +162,7 @@ internal readonly struct StoredResponse
             return null;
         }
 
-        int size = 2 + 2 + 8 + Size(entityTag) + Size(contentType) + 2 + body.Length;
+        int size = 2 + 2 + 8 + 1 + 4 + Size(entityTag) + Size(contentType) + 2 + body.Length;
         foreach (KeyValuePair<string, string> header in headers)
         {
             if (!Fits(header.Key) || !Fits(header.Value))
@@ -143,6 +182,10 @@ internal readonly struct StoredResponse
         position += 2;
         BinaryPrimitives.WriteInt64BigEndian(span[position..], storedAt.ToUnixTimeMilliseconds());
         position += 8;
+        span[position] = compressed is null ? Identity : Brotli;
+        position += 1;
+        BinaryPrimitives.WriteInt32BigEndian(span[position..], length);
+        position += 4;
         WriteString(span, ref position, entityTag);
         WriteString(span, ref position, contentType);
         BinaryPrimitives.WriteUInt16BigEndian(span[position..], checked((ushort)headerCount));
@@ -162,13 +205,19 @@ internal readonly struct StoredResponse
 
     /// <summary>
     /// Writes the stored response: status, content type, the handler's headers, <c>ETag</c>, <c>Age</c>, length and
-    /// body; or, when the request's <c>If-None-Match</c> matches the entity tag, <c>304 Not Modified</c> without a
-    /// body. Headers named in <paramref name="keep"/> were set on this request (by the app's filters) and stay.
+    /// body (a compressed body as it is to a client that accepts Brotli, decompressed to others, with
+    /// <c>Vary: Accept-Encoding</c> either way); or, when the request's <c>If-None-Match</c> matches the entity tag,
+    /// <c>304 Not Modified</c> without a body. Headers named in <paramref name="keep"/> were set on this request (by
+    /// the app's filters) and stay.
     /// </summary>
     public Task WriteAsync(HttpContext http, HashSet<string>? keep, DateTimeOffset now)
     {
+        HttpRequest request = http.Request;
         HttpResponse response = http.Response;
-        bool notModified = StatusCode == StatusCodes.Status200OK && IsNotModified(http.Request, EntityTag);
+        bool sendCompressed = IsCompressed && StoredCompression.Accepts(request.Headers.AcceptEncoding, StoredCompression.Coding);
+        string entityTag = sendCompressed ? CompressedEntityTag : EntityTag;
+        bool notModified = StatusCode == StatusCodes.Status200OK
+            && (IsNotModified(request, EntityTag) || (IsCompressed && IsNotModified(request, CompressedEntityTag)));
         response.StatusCode = notModified ? StatusCodes.Status304NotModified : StatusCode;
         if (ContentType.Length > 0 && !notModified)
         {
@@ -183,7 +232,7 @@ internal readonly struct StoredResponse
 
         if (keep is null || !keep.Contains(HeaderNames.ETag))
         {
-            response.Headers.ETag = EntityTag;
+            response.Headers.ETag = entityTag;
         }
 
         if (StoredAt is { } storedAt && (keep is null || !keep.Contains(HeaderNames.Age)))
@@ -192,13 +241,55 @@ internal readonly struct StoredResponse
             response.Headers.Age = age.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
+        if (IsCompressed)
+        {
+            AddVaryAcceptEncoding(response.Headers);
+        }
+
         if (notModified)
         {
             return Task.CompletedTask;
         }
 
-        response.ContentLength = Body.Length;
-        return Body.IsEmpty ? Task.CompletedTask : ResponseCapture.WriteAsync(http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()!, Body, http.RequestAborted);
+        ReadOnlyMemory<byte> body = Body;
+        if (sendCompressed)
+        {
+            response.Headers.ContentEncoding = StoredCompression.Coding;
+        }
+        else if (IsCompressed)
+        {
+            body = StoredCompression.Decompress(Body.Span, Length);
+        }
+
+        response.ContentLength = body.Length;
+        return body.IsEmpty ? Task.CompletedTask : ResponseCapture.WriteAsync(http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()!, body, http.RequestAborted);
+    }
+
+    private static void AddVaryAcceptEncoding(IHeaderDictionary headers)
+    {
+        Microsoft.Extensions.Primitives.StringValues vary = headers.Vary;
+        foreach (string? value in vary)
+        {
+            if (value is not null && value.Contains(HeaderNames.AcceptEncoding, StringComparison.OrdinalIgnoreCase))
+            {
+                return;
+            }
+        }
+
+        headers.Vary = Microsoft.Extensions.Primitives.StringValues.Concat(vary, HeaderNames.AcceptEncoding);
+    }
+
+    private static bool HasContentCoding(IReadOnlyList<KeyValuePair<string, string>> headers)
+    {
+        foreach (KeyValuePair<string, string> header in headers)
+        {
+            if (header.Key.Equals(HeaderNames.ContentEncoding, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Whether a GET or HEAD request's <c>If-None-Match</c> matches <paramref name="entityTag"/>.</summary>

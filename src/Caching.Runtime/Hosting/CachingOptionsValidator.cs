@@ -90,6 +90,11 @@ internal sealed class CachingOptionsValidator(IServiceProvider services) : IVali
             failures.Add($"Caching:MaxPendingInvalidations is {options.MaxPendingInvalidations}; set 0 or more (0 flushes on every recovery).");
         }
 
+        if (options.CompressionThreshold < 0)
+        {
+            failures.Add($"Caching:CompressionThreshold is {options.CompressionThreshold}; set a number of bytes such as 1024, or 0 to store bodies uncompressed.");
+        }
+
         if (options.MaximumBodySize <= 0)
         {
             failures.Add($"Caching:MaximumBodySize is {options.MaximumBodySize}; set a positive number of bytes such as 16777216.");

@@ -15,6 +15,11 @@ public static class ValidatorEndpoints
         // Over 1 KiB: stored in the envelope, with its entity tag and the time it was stored.
         app.MapGet("/v/large/{id}", [Cache("v_large")] (int id, BlogStore db) => { db.Count("VLarge"); return Enumerable.Range(0, 40).Select(i => db.Posts[((id + i) % 50) + 1]).ToArray(); });
 
+        app.MapGet("/u/large/{id}", (int id, BlogStore db) => Enumerable.Range(0, 40).Select(i => db.Posts[((id + i) % 50) + 1]).ToArray());
+
+        // Bytes that do not compress: stored as they are.
+        app.MapGet("/v/random/{id}", [Cache("v_random")] (int id) => Results.Bytes(RandomBytes(id), "application/octet-stream"));
+
         // The handler's own validator.
         app.MapGet("/v/own/{id}", [Cache("v_own")] (int id, HttpResponse response, BlogStore db) => { db.Count("VOwn"); response.Headers.ETag = $"\"own-{id}\""; return db.Posts[id]; });
 
@@ -23,5 +28,12 @@ public static class ValidatorEndpoints
             .AddEndpointFilter(async (context, next) => context.HttpContext.Request.Headers["X-Api-Key"] == "k" ? await next(context) : Results.Unauthorized());
 
         app.MapMethods("/v/head/{id}", ["GET", "HEAD"], [Cache("v_head")] (int id, BlogStore db) => { db.Count("VHead"); return db.Posts[id]; });
+    }
+
+    private static byte[] RandomBytes(int seed)
+    {
+        var bytes = new byte[4096];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
     }
 }

@@ -42,7 +42,7 @@ public sealed class TestAppHost : IAsyncDisposable
     public ICacheStore Store => _app.Services.GetRequiredService<ICacheStore>();
 
     /// <summary>Starts the app; a shared Redis deployment is flushed and reused, else one is started for the app.</summary>
-    public static async Task<TestAppHost> StartAsync(StoreKind store, IRedisDeployment? shared = null, Action<WebApplication>? map = null, Action<CachingOptions>? configure = null, BlogStore? database = null, TimeProvider? time = null)
+    public static async Task<TestAppHost> StartAsync(StoreKind store, IRedisDeployment? shared = null, Action<WebApplication>? map = null, Action<CachingOptions>? configure = null, BlogStore? database = null, TimeProvider? time = null, Action<IServiceCollection>? services = null, Action<WebApplication>? pipeline = null)
     {
         if (shared is not null)
         {
@@ -77,7 +77,9 @@ public sealed class TestAppHost : IAsyncDisposable
             configure?.Invoke(o);
         });
 
+        services?.Invoke(builder.Services);
         WebApplication app = builder.Build();
+        pipeline?.Invoke(app);
         app.UseAttributeCaching();
         (map ?? TestEndpoints.Map)(app);
         app.MapControllers();

@@ -76,9 +76,9 @@ public sealed class EntityTagsTests
         byte[] large = Encoding.UTF8.GetBytes("[" + string.Join(",", Enumerable.Repeat("{\"id\":1}", 200)) + "]");
         var at = new DateTimeOffset(2026, 12, 5, 8, 0, 0, 123, TimeSpan.Zero);
 
-        byte[] plain = StoredResponse.Encode(200, "application/json; charset=utf-8", [], small, "application/json; charset=utf-8", at, out string smallTag)!;
-        byte[] envelope = StoredResponse.Encode(200, "application/json; charset=utf-8", [], large, "application/json; charset=utf-8", at, out string largeTag)!;
-        byte[] own = StoredResponse.Encode(200, "application/json; charset=utf-8", [new("ETag", "\"v9\""), new("X-A", "1")], small, "application/json; charset=utf-8", at, out string ownTag)!;
+        byte[] plain = StoredResponse.Encode(200, "application/json; charset=utf-8", [], small, "application/json; charset=utf-8", at, 0, out string smallTag)!;
+        byte[] envelope = StoredResponse.Encode(200, "application/json; charset=utf-8", [], large, "application/json; charset=utf-8", at, 0, out string largeTag)!;
+        byte[] own = StoredResponse.Encode(200, "application/json; charset=utf-8", [new("ETag", "\"v9\""), new("X-A", "1")], small, "application/json; charset=utf-8", at, 0, out string ownTag)!;
 
         Assert.Equal(small, plain);
         Assert.Equal(EntityTags.FromBody(small), smallTag);
