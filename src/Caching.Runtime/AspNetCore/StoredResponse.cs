@@ -258,7 +258,7 @@ internal readonly struct StoredResponse
         }
         else if (IsCompressed)
         {
-            body = StoredCompression.Decompress(Body.Span, Length);
+            body = StoredCompression.DecompressShared(Body.Span, Length);
         }
 
         response.ContentLength = body.Length;
