@@ -61,6 +61,7 @@ app.MapPut("/cached/posts/{id}", [Cache("post")] async Task<Results<NoContent, N
 });
 app.MapGet("/outputcache/posts/{id}", Load).CacheOutput(p => p.Expire(TimeSpan.FromMinutes(30)));
 
+app.MapGet("/nocache/lists/{id}", (int id, int size) => Lists.Build(id, size));
 app.MapGet("/cached/lists/{id}", [Cache("list_{size}", Expiration = 1800)] (int id, int size) => Lists.Build(id, size));
 
 // Output Caching makes no validator of its own: the handler sets one so that it can answer If-None-Match.

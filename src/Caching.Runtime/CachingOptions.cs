@@ -77,8 +77,8 @@ public sealed class CachingOptions
 
     /// <summary>
     /// Leases (as in memcache): a miss takes the key's lease before loading, and the value is stored only if no
-    /// invalidation came in between, so a slow read never puts back data a write just invalidated. Costs one
-    /// SET NX per miss. Default <see langword="true"/>.
+    /// invalidation came in between, so a slow read never puts back data a write just invalidated. The read that
+    /// misses takes the lease in the same command (SET NX GET). Default <see langword="true"/>.
     /// </summary>
     public bool UseLeases { get; set; } = true;
 

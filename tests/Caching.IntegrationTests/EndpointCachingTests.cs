@@ -450,27 +450,41 @@ public sealed class RedisStoreEndpointTests : EndpointCachingTests
     protected override StoreKind Store => StoreKind.Redis;
 
     [Fact]
-    public async Task A_hit_is_one_read_and_a_miss_after_the_hit_paths_read_reads_once_more_to_take_the_lease()
+    public async Task A_miss_is_two_round_trips_after_the_hit_paths_read_and_a_hit_is_one()
     {
-        StackExchange.Redis.IServer server = ((RedisServer)Host.Redis!).Server;
+        var redis = (RedisServer)Host.Redis!;
         await Client.GetAsync("/posts/5"); // connects (the client's own handshake reads a key too)
-        await server.ConfigResetStatisticsAsync();
+        await using RedisMonitor monitor = await RedisMonitor.StartAsync(redis.Port);
 
         Assert.Equal("MISS", (await Client.GetAsync("/posts/6")).Headers.GetValues("X-Cache").Single());
-        long afterMiss = await GetCallsAsync(server);
+        string[] miss = await monitor.RoundTripsAsync("post:6", redis.Port);
         Assert.Equal("HIT", (await Client.GetAsync("/posts/6")).Headers.GetValues("X-Cache").Single());
-        long afterHit = await GetCallsAsync(server);
+        string[] hit = await monitor.RoundTripsAsync("post:6", redis.Port);
 
-        // The hit path's read, the filter's read before it takes the lease (not a third), and the read inside the
-        // compare-and-set script that stores the value (Redis counts commands run by scripts too).
-        Assert.Equal(3, afterMiss);
-        Assert.Equal(1, afterHit - afterMiss);
+        // The hit path's GET; then the read that takes the lease when the key holds nothing (SET NX GET: one
+        // command); then the compare-and-set script that stores the response.
+        Assert.Equal(["GET", "SET", "EVALSHA"], miss);
+        Assert.Equal(["GET"], hit);
     }
 
-    private static async Task<long> GetCallsAsync(StackExchange.Redis.IServer server)
+    [Fact]
+    public async Task Without_the_hit_path_a_miss_is_two_round_trips_and_a_hit_one()
     {
-        string? stat = (await server.InfoAsync("commandstats")).SelectMany(g => g).FirstOrDefault(p => p.Key == "cmdstat_get").Value;
-        return stat is null ? 0 : long.Parse(stat.Split(',')[0]["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        var redis = (RedisServer)Host.Redis!;
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/guarded/6");
+        request.Headers.Add("X-Api-Key", "secret");
+        await Client.GetAsync("/posts/5");
+        await using RedisMonitor monitor = await RedisMonitor.StartAsync(redis.Port);
+
+        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(request)).StatusCode);
+        string[] miss = await monitor.RoundTripsAsync("guarded:6", redis.Port);
+        using var again = new HttpRequestMessage(HttpMethod.Get, "/guarded/6");
+        again.Headers.Add("X-Api-Key", "secret");
+        Assert.Equal("HIT", (await Client.SendAsync(again)).Headers.GetValues("X-Cache").Single());
+        string[] hit = await monitor.RoundTripsAsync("guarded:6", redis.Port);
+
+        Assert.Equal(["SET", "EVALSHA"], miss);
+        Assert.Equal(["SET"], hit);
     }
 }
 

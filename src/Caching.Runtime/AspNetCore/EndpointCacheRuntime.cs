@@ -30,9 +30,6 @@ public sealed class EndpointCacheRuntime
     // RFC 9211 Cache-Status, for the cache named "Caching".
     internal const string StandardCacheStatusHeader = "Cache-Status";
 
-    // HttpContext.Items key: the hit path read this endpoint's key and found nothing (the value is the endpoint).
-    private static readonly object PeekedMissItem = new();
-
     private readonly CacheEngine _engine;
     private readonly ReadThrough _readThrough;
     private readonly ILogger _logger;
@@ -102,8 +99,7 @@ public sealed class EndpointCacheRuntime
             return await next(context).ConfigureAwait(false);
         }
 
-        bool peekedMiss = http.Items.TryGetValue(PeekedMissItem, out object? peeked) && ReferenceEquals(peeked, endpoint) && namespaceName is null && tags is null;
-        if (await BeginReadAsync(key, namespaceName, tags, endpoint, peekedMiss, http.RequestAborted).ConfigureAwait(false) is not { } step)
+        if (await BeginReadAsync(key, namespaceName, tags, endpoint, http.RequestAborted).ConfigureAwait(false) is not { } step)
         {
             return await next(context).ConfigureAwait(false);
         }
@@ -125,14 +121,14 @@ public sealed class EndpointCacheRuntime
 
     // Starts the read of one endpoint's entry; null when the key cannot be used (too long, say): the handler then
     // answers, uncached.
-    private async ValueTask<ReadThrough.ReadStep?> BeginReadAsync(string key, string? namespaceName, string[]? tags, CachedEndpointInfo endpoint, bool peekedMiss, CancellationToken cancellationToken)
+    private async ValueTask<ReadThrough.ReadStep?> BeginReadAsync(string key, string? namespaceName, string[]? tags, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
     {
         CacheEntryOptions entry = namespaceName is null && tags is null
             ? endpoint.ReadOptions
             : new CacheEntryOptions { Namespace = namespaceName, Tags = tags, Expiration = endpoint.Expiration, KeyPrefix = endpoint.KeyPrefixTemplate };
         try
         {
-            return await _readThrough.BeginAsync(key, entry, peekedMiss, cancellationToken).ConfigureAwait(false);
+            return await _readThrough.BeginAsync(key, entry, cancellationToken).ConfigureAwait(false);
         }
         catch (ArgumentException ex)
         {
@@ -331,7 +327,7 @@ public sealed class EndpointCacheRuntime
             return;
         }
 
-        if (await BeginReadAsync(key, namespaceName, tags, endpoint, peekedMiss: false, http.RequestAborted).ConfigureAwait(false) is not { } step)
+        if (await BeginReadAsync(key, namespaceName, tags, endpoint, http.RequestAborted).ConfigureAwait(false) is not { } step)
         {
             await next().ConfigureAwait(false);
             return;
@@ -436,42 +432,27 @@ public sealed class EndpointCacheRuntime
             return inner(http);
         }
 
-        ValueTask<(ReadOnlyMemory<byte>? Value, bool Missed)> peek = PeekAsync(key, endpoint, http.RequestAborted);
+        // A look that takes no lease and counts no miss: a miss is counted by the filter, which then loads the key.
+        ValueTask<ReadOnlyMemory<byte>?> peek = _readThrough.PeekAsync(key, endpoint.ReadOptions, http.RequestAborted);
         if (peek.IsCompletedSuccessfully)
         {
-            return peek.Result.Value is { } body ? WriteHitAsync(http, endpoint, body) : Miss(http, inner, endpoint, peek.Result.Missed);
+            return peek.Result is { } body ? WriteHitAsync(http, endpoint, body) : inner(http);
         }
 
         return AwaitPeekAsync(peek, http, inner, endpoint);
     }
 
-    private async Task AwaitPeekAsync(ValueTask<(ReadOnlyMemory<byte>? Value, bool Missed)> peek, HttpContext http, RequestDelegate inner, CachedEndpointInfo endpoint)
+    private async Task AwaitPeekAsync(ValueTask<ReadOnlyMemory<byte>?> peek, HttpContext http, RequestDelegate inner, CachedEndpointInfo endpoint)
     {
-        (ReadOnlyMemory<byte>? value, bool missed) = await peek.ConfigureAwait(false);
-        if (value is { } body)
+        if (await peek.ConfigureAwait(false) is { } body)
         {
             await WriteHitAsync(http, endpoint, body).ConfigureAwait(false);
         }
         else
         {
-            await Miss(http, inner, endpoint, missed).ConfigureAwait(false);
+            await inner(http).ConfigureAwait(false);
         }
     }
-
-    // The usual path; after a plain miss (not a lease, not a failure) the filter need not read the key again.
-    private static Task Miss(HttpContext http, RequestDelegate inner, CachedEndpointInfo endpoint, bool missed)
-    {
-        if (missed)
-        {
-            http.Items[PeekedMissItem] = endpoint;
-        }
-
-        return inner(http);
-    }
-
-    // A look that takes no lease and counts no miss: a miss is counted by the filter, which then loads the key.
-    private ValueTask<(ReadOnlyMemory<byte>? Value, bool Missed)> PeekAsync(string key, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
-        => _readThrough.PeekAsync(key, endpoint.ReadOptions, cancellationToken);
 
     private Task WriteHitAsync(HttpContext http, CachedEndpointInfo endpoint, ReadOnlyMemory<byte> body)
     {

@@ -130,6 +130,11 @@ public sealed class CacheEngine
         if (namespaceName is null)
         {
             _breaker.ThrowIfOpen();
+            if (takeLease && _options.UseLeases)
+            {
+                return await GetOrLeaseAsync(key, entry, keyPrefix, countMiss, cancellationToken).ConfigureAwait(false);
+            }
+
             byte[]? value = await Guard(_store.GetAsync(key, cancellationToken)).ConfigureAwait(false);
             if (value is not null && NamespaceEnvelope.IsLease(value))
             {
@@ -150,7 +155,7 @@ public sealed class CacheEngine
                 return new CacheLookup(value.AsMemory(), null, null);
             }
 
-            return takeLease ? await LeaseAsync(key, entry, null, null, cancellationToken).ConfigureAwait(false) : new CacheLookup(null, null, null, leasedByOther: _options.UseLeases, absent: true);
+            return takeLease ? await LeaseAsync(key, entry, null, null, cancellationToken).ConfigureAwait(false) : new CacheLookup(null, null, null, leasedByOther: _options.UseLeases);
         }
 
         ValidateName(namespaceName, "namespace", nameof(namespaceName));
@@ -176,7 +181,7 @@ public sealed class CacheEngine
 
         if (!takeLease)
         {
-            return new CacheLookup(null, namespaceName, currentVersion, leasedByOther: _options.UseLeases, absent: stored is null);
+            return new CacheLookup(null, namespaceName, currentVersion, leasedByOther: _options.UseLeases);
         }
 
         if (stored is not null && _options.UseLeases)
@@ -188,6 +193,65 @@ public sealed class CacheEngine
         }
 
         return await LeaseAsync(key, entry, namespaceName, currentVersion, cancellationToken).ConfigureAwait(false);
+    }
+
+    // A plain key's read that takes the lease on a miss in the same step (one round trip). The tags are filed once
+    // the lease is held and before the caller loads: a tag invalidation from then on removes the lease, and one that
+    // came earlier was for a write the load will read (its data was committed before it invalidated).
+    private async ValueTask<CacheLookup> GetOrLeaseAsync(string key, CacheEntryOptions? entry, string keyPrefix, bool countMiss, CancellationToken cancellationToken)
+    {
+        byte[] lease = NamespaceEnvelope.NewLease();
+        LeaseRead read = await Guard(_store.GetOrAcquireLeaseAsync(key, lease, _options.LeaseDuration, cancellationToken)).ConfigureAwait(false);
+        if (read.Value is { } value)
+        {
+            // A value; someone else's lease (it is loading right now); or an entry written by an endpoint that names a
+            // namespace, which read without one is not a value: a miss whose lease is not free.
+            bool hit = !NamespaceEnvelope.IsLease(value) && !NamespaceEnvelope.IsEnvelope(value);
+            RecordLookup(hit, keyPrefix, countMiss);
+            return hit ? new CacheLookup(value.AsMemory(), null, null) : new CacheLookup(null, null, null, leasedByOther: true);
+        }
+
+        RecordLookup(hit: false, keyPrefix, countMiss);
+        if (!read.LeaseTaken)
+        {
+            // Filled or leased between the read and the lease (the default two-step read): not this caller's.
+            return new CacheLookup(null, null, null, leasedByOther: true);
+        }
+
+        if (entry?.Tags is { Count: > 0 } tags)
+        {
+            try
+            {
+                await Guard(_store.AddToTagsAsync(key, tags, LongestTagFiling(entry), cancellationToken)).ConfigureAwait(false);
+            }
+            catch
+            {
+                await ReleaseQuietlyAsync(key, lease).ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        return new CacheLookup(null, null, null, lease);
+    }
+
+    // Gives a lease back after a failure; if that fails too, the lease expires by itself (LeaseDuration).
+    private async ValueTask ReleaseQuietlyAsync(string key, byte[] lease)
+    {
+        try
+        {
+            await _store.ReleaseLeaseAsync(key, lease, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.StoreWriteFailed(_logger, key, ex);
+        }
+    }
+
+    // Tags are filed for the longest the entry can live: its TTL with the most jitter, plus the lease.
+    private TimeSpan LongestTagFiling(CacheEntryOptions entry)
+    {
+        TimeSpan ttl = entry.Expiration ?? _options.DefaultExpiration;
+        return ttl + TimeSpan.FromTicks((long)(ttl.Ticks * Math.Max(0, _options.ExpirationJitter))) + _options.LeaseDuration;
     }
 
     // A miss takes the key's lease (SET NX), tags filed first: an invalidation of the key, by key, pattern or

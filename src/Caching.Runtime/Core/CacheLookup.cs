@@ -6,9 +6,8 @@ namespace Caching;
 /// </summary>
 public readonly struct CacheLookup
 {
-    internal CacheLookup(ReadOnlyMemory<byte>? value, string? namespaceName, string? observedNamespaceVersion, byte[]? lease = null, bool leasedByOther = false, bool absent = false)
+    internal CacheLookup(ReadOnlyMemory<byte>? value, string? namespaceName, string? observedNamespaceVersion, byte[]? lease = null, bool leasedByOther = false)
     {
-        IsAbsent = absent;
         Value = value;
         NamespaceName = namespaceName;
         ObservedNamespaceVersion = observedNamespaceVersion;
@@ -24,9 +23,6 @@ public readonly struct CacheLookup
 
     /// <summary>Whether another caller (here or on another instance) holds the key's lease: it is loading the value.</summary>
     public bool LeasedByOther { get; }
-
-    // A read that took no lease found no entry and no lease at all: the key is simply absent.
-    internal bool IsAbsent { get; }
 
     /// <summary>Whether this miss holds the key's lease.</summary>
     public bool HoldsLease => Lease is not null;

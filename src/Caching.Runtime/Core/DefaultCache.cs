@@ -25,7 +25,7 @@ internal sealed class DefaultCache : ICache
     public async ValueTask<T> GetOrCreateAsync<T>(string key, Func<CancellationToken, ValueTask<T>> factory, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        ReadThrough.ReadStep step = await _readThrough.BeginAsync(key, options ?? Defaults, absent: false, cancellationToken).ConfigureAwait(false);
+        ReadThrough.ReadStep step = await _readThrough.BeginAsync(key, options ?? Defaults, cancellationToken).ConfigureAwait(false);
         if (step.Served is { } hit)
         {
             return Deserialize<T>(hit);

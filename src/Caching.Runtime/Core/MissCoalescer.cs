@@ -23,6 +23,9 @@ internal sealed class MissCoalescer(TimeSpan maxWait)
     /// <summary>How many loads are in flight (for tests and diagnostics).</summary>
     public int InFlight => _loads.Count;
 
+    /// <summary>Whether a request of this process is loading <paramref name="flight"/> right now.</summary>
+    public bool IsLoading(string flight) => _loads.ContainsKey(flight);
+
     /// <summary>
     /// Returns a lease when the caller leads the load of <paramref name="flight"/>. Otherwise returns null, with
     /// the leader's load to wait for.

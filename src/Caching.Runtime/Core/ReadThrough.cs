@@ -44,20 +44,19 @@ internal sealed class ReadThrough
     public CacheEngine Engine => _engine;
 
     /// <summary>
-    /// A look that takes no lease and counts no miss (the hit path's read before binding): the bytes on a hit;
-    /// <c>Absent</c> when there is neither entry nor lease, so that <see cref="BeginAsync"/> may skip its first read.
-    /// A store failure or an unusable key is a plain miss here: the read that follows reports it.
+    /// A look that takes no lease and counts no miss (the hit path's read before binding, a plain GET): the bytes on
+    /// a hit. A store failure or an unusable key is a plain miss here: the read that follows reports it.
     /// </summary>
-    public async ValueTask<(ReadOnlyMemory<byte>? Value, bool Absent)> PeekAsync(string key, CacheEntryOptions entry, CancellationToken cancellationToken)
+    public async ValueTask<ReadOnlyMemory<byte>?> PeekAsync(string key, CacheEntryOptions entry, CancellationToken cancellationToken)
     {
         try
         {
             CacheLookup lookup = await _engine.GetAsync(key, entry, takeLease: false, countMiss: false, cancellationToken).ConfigureAwait(false);
-            return (lookup.Value, lookup.IsAbsent);
+            return lookup.Value;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return (null, false); // a store failure or a key that cannot be used: the read that follows reports it
+            return null; // a store failure or a key that cannot be used: the read that follows reports it
         }
     }
 
@@ -68,42 +67,32 @@ internal sealed class ReadThrough
     /// </summary>
     /// <param name="key">The key.</param>
     /// <param name="entry">The entry's namespace, tags, time to live and metrics prefix: used to read and to store.</param>
-    /// <param name="absent">Whether a <see cref="PeekAsync"/> just found neither entry nor lease (the first read is skipped).</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <exception cref="ArgumentException">The key, namespace or a tag is not usable.</exception>
-    public async ValueTask<ReadStep> BeginAsync(string key, CacheEntryOptions entry, bool absent, CancellationToken cancellationToken)
+    public async ValueTask<ReadStep> BeginAsync(string key, CacheEntryOptions entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         string prefix = entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix;
-
-        // Hits cost one read. With in-process single flight that read takes no lease (only the leader needs one);
-        // without it, it takes the lease at once.
-        CacheLookup? lookup = absent && _coalescer is not null
-            ? new CacheLookup(null, null, null)
-            : await TryLookupAsync(key, entry, takeLease: _coalescer is null, countMiss: _coalescer is null, cancellationToken).ConfigureAwait(false);
-        if (lookup is { Value: { } hit })
-        {
-            return new ReadStep(hit, null);
-        }
-
-        if (lookup is null)
-        {
-            // The store failed: load without storing; there is nothing to coordinate with.
-            return new ReadStep(null, Unstored(key, entry));
-        }
-
         if (_coalescer is null)
         {
-            return await LeaseStepAsync(key, entry, lookup.Value, null, null, cancellationToken).ConfigureAwait(false);
+            // Every read takes the key's lease when the key holds nothing (one command on Redis).
+            CacheLookup? own = await TryLookupAsync(key, entry, takeLease: true, countMiss: true, cancellationToken).ConfigureAwait(false);
+            return own is null
+                ? new ReadStep(null, Unstored(key, entry))
+                : await LeaseStepAsync(key, entry, own.Value, null, null, cancellationToken).ConfigureAwait(false);
         }
 
+        // The requests of this process that read one key at the same time share one read: the first leads, the others
+        // take what it reads or stores. The leader's read takes the key's lease when the key holds nothing (one
+        // command on Redis), so a miss that goes on to load costs that read and the store that fills the key.
         string flight = entry.Namespace is { } space ? space + "\n" + key : key;
         TaskCompletionSource<byte[]?>? lead = _coalescer.TryLead(flight, key, entry, out Task<byte[]?>? leader);
         if (lead is null)
         {
-            // Another request of this process loads the key: take the bytes it stores. A leader that stored nothing
-            // (an error, a null, a response that may not be shared, an invalidation during the load, a timeout)
-            // hands over nothing: this request then loads for itself, without storing (the leader has the lease).
+            // Another request of this process reads or loads the key: take the bytes it reads or stores. A leader
+            // that got nothing to share (an error, a null, a response that may not be shared, an invalidation during
+            // the load, a timeout) hands over nothing: this request then loads for itself, without storing (the
+            // leader has the lease).
             byte[]? shared = leader is null ? null : await _coalescer.FollowAsync(leader, cancellationToken).ConfigureAwait(false);
             _engine.RecordLookup(shared is not null, prefix);
             return shared is not null ? new ReadStep(shared, null) : new ReadStep(null, Unstored(key, entry));
@@ -112,7 +101,6 @@ internal sealed class ReadThrough
         CacheLookup? leased = null;
         try
         {
-            // The leader reads again, taking the lease: the key may have been filled since the first read.
             leased = await TryLookupAsync(key, entry, takeLease: true, countMiss: true, cancellationToken).ConfigureAwait(false);
             if (leased is null)
             {
@@ -140,7 +128,7 @@ internal sealed class ReadThrough
     {
         if (lookup.Value is { } filled)
         {
-            Complete(flight, lead, lead is null ? null : filled.ToArray());
+            Complete(flight, lead, lead is null ? null : WholeArray(filled));
             return new ReadStep(filled, null);
         }
 
@@ -149,7 +137,7 @@ internal sealed class ReadThrough
             // Another caller (here or on another instance) is loading the key: take its value when it comes.
             if (await TryWaitForLeaseHolderAsync(key, entry, cancellationToken).ConfigureAwait(false) is { } loaded)
             {
-                Complete(flight, lead, lead is null ? null : loaded.ToArray());
+                Complete(flight, lead, lead is null ? null : WholeArray(loaded));
                 return new ReadStep(loaded, null);
             }
 
@@ -162,7 +150,7 @@ internal sealed class ReadThrough
 
             if (again.Value is { } late)
             {
-                Complete(flight, lead, lead is null ? null : late.ToArray());
+                Complete(flight, lead, lead is null ? null : WholeArray(late));
                 return new ReadStep(late, null);
             }
 
@@ -171,6 +159,13 @@ internal sealed class ReadThrough
 
         return new ReadStep(null, new PendingLoad(this, key, entry, lookup, flight, lead));
     }
+
+    // The bytes to hand to followers: the array itself when the memory is all of one (what a store returns), else a
+    // copy. Followers only read them.
+    private static byte[] WholeArray(ReadOnlyMemory<byte> bytes)
+        => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out ArraySegment<byte> segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : bytes.ToArray();
 
     // A load that stores nothing: the store failed, or another load of this process holds the key's lease.
     private PendingLoad Unstored(string key, CacheEntryOptions entry) => new(this, key, entry, null, null, null);

@@ -75,6 +75,28 @@ public interface ICacheStore
     /// <returns><see langword="true"/> when the lease was taken.</returns>
     ValueTask<bool> TryAcquireLeaseAsync(string key, ReadOnlyMemory<byte> lease, TimeSpan timeToLive, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Reads <paramref name="key"/> and, when it holds nothing, takes its lease (<paramref name="lease"/>, for
+    /// <paramref name="leaseTimeToLive"/>) in the same atomic step: a miss that goes on to load costs one round trip
+    /// instead of a read and a <see cref="TryAcquireLeaseAsync"/>. The default reads, then takes the lease; Redis
+    /// runs one script.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <param name="lease">The lease's bytes (unique per holder).</param>
+    /// <param name="leaseTimeToLive">How long the lease lasts if never filled nor released.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What the key held (a value, or another holder's lease), or that the lease was taken.</returns>
+    async ValueTask<LeaseRead> GetOrAcquireLeaseAsync(string key, ReadOnlyMemory<byte> lease, TimeSpan leaseTimeToLive, CancellationToken cancellationToken = default)
+    {
+        byte[]? value = await GetAsync(key, cancellationToken).ConfigureAwait(false);
+        if (value is not null)
+        {
+            return new LeaseRead(value, false);
+        }
+
+        return new LeaseRead(null, await TryAcquireLeaseAsync(key, lease, leaseTimeToLive, cancellationToken).ConfigureAwait(false));
+    }
+
     /// <summary>Stores <paramref name="value"/> only if <paramref name="key"/> still holds exactly <paramref name="lease"/> (atomic compare-and-set).</summary>
     /// <param name="key">The key.</param>
     /// <param name="lease">The lease taken before loading the value.</param>
@@ -119,6 +141,11 @@ public interface ICacheStore
     /// <returns>A task that completes when the version is replaced.</returns>
     ValueTask SetNamespaceVersionAsync(string namespaceName, string version, TimeSpan lifetime, CancellationToken cancellationToken = default);
 }
+
+/// <summary>The outcome of <see cref="ICacheStore.GetOrAcquireLeaseAsync"/>.</summary>
+/// <param name="Value">What the key held: a value or another holder's lease; null when it held nothing.</param>
+/// <param name="LeaseTaken">Whether the lease was taken (the key held nothing).</param>
+public readonly record struct LeaseRead(byte[]? Value, bool LeaseTaken);
 
 /// <summary>The outcome of a pattern delete.</summary>
 /// <param name="Matched">Keys the scan returned (a key may be returned more than once by SCAN).</param>

@@ -55,6 +55,17 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
         return 0
         """;
 
+    // Read, or take the lease when there is nothing to read, for servers older than Redis 7.0 (which cannot combine
+    // SET's NX and GET options). Returns the value (or another holder's lease), or 1 when the lease was taken.
+    private const string GetOrLeaseScript = """
+        local value = redis.call('GET', KEYS[1])
+        if value then
+          return value
+        end
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX')
+        return 1
+        """;
+
     private const string ReleaseLeaseScript = """
         if redis.call('GET', KEYS[1]) == ARGV[1] then
           return redis.call('DEL', KEYS[1])
@@ -63,6 +74,16 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
         """;
 
     private readonly IConnectionMultiplexer _connection;
+
+    // Set when the server refused SET with both NX and GET (Redis before 7.0).
+    private volatile bool _setNxGetRefused;
+
+    // Whether lease reads run the script (Redis before 7.0); tests set it to run the script on any server.
+    internal bool LeaseReadsUseScript
+    {
+        get => _setNxGetRefused;
+        set => _setNxGetRefused = value;
+    }
     private readonly bool _ownsConnection;
     private readonly IDatabase _database;
     private readonly TimeProvider _time;
@@ -273,6 +294,33 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
     {
         EnsureAvailable(key);
         return await Guard(key, _database.StringSetAsync(key, lease, timeToLive, When.NotExists)).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One native command on Redis 7.0 and later, <c>SET key lease NX GET PX ms</c>: it returns what the key held and
+    /// sets the lease only when it held nothing, at about the cost of a GET. Older servers refuse NX with GET; the store
+    /// then switches, once, to a script that does the same.
+    /// </remarks>
+    public async ValueTask<LeaseRead> GetOrAcquireLeaseAsync(string key, ReadOnlyMemory<byte> lease, TimeSpan leaseTimeToLive, CancellationToken cancellationToken = default)
+    {
+        EnsureAvailable(key);
+        if (!_setNxGetRefused)
+        {
+            try
+            {
+                RedisValue held = await Guard(key, _database.StringSetAndGetAsync(key, lease, leaseTimeToLive, keepTtl: false, When.NotExists)).ConfigureAwait(false);
+                return held.IsNull ? new LeaseRead(null, true) : new LeaseRead((byte[]?)held, false);
+            }
+            catch (RedisServerException ex) when (ex.Message.Contains("syntax", StringComparison.OrdinalIgnoreCase))
+            {
+                _setNxGetRefused = true;
+            }
+        }
+
+        long ms = Math.Max(1, (long)Math.Ceiling(leaseTimeToLive.TotalMilliseconds));
+        RedisResult result = await Guard(key, _database.ScriptEvaluateAsync(GetOrLeaseScript, [key], [lease, ms])).ConfigureAwait(false);
+        return result.Resp2Type == ResultType.Integer ? new LeaseRead(null, true) : new LeaseRead((byte[]?)result, false);
     }
 
     /// <inheritdoc />

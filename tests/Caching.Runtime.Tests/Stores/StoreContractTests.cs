@@ -279,6 +279,37 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.True(await Store.TryCreateNamespaceVersionAsync("user:42", "v2", TimeSpan.FromMinutes(5)));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_read_that_takes_the_lease_returns_the_value_or_takes_the_lease_in_one_step(bool script)
+    {
+        if (Store is RedisCacheStore redis)
+        {
+            redis.LeaseReadsUseScript = script;
+        }
+
+        byte[] mine = [0xCA, 3, 1];
+        byte[] theirs = [0xCA, 3, 2];
+        await Store.SetAsync("post:2", Value, TimeSpan.FromMinutes(5));
+
+        LeaseRead hit = await Store.GetOrAcquireLeaseAsync("post:2", mine, TimeSpan.FromMinutes(1));
+        LeaseRead taken = await Store.GetOrAcquireLeaseAsync("post:3", mine, TimeSpan.FromMinutes(1));
+        LeaseRead held = await Store.GetOrAcquireLeaseAsync("post:3", theirs, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(Value, hit.Value);
+        Assert.False(hit.LeaseTaken);
+        Assert.Equal(Value, await Store.GetAsync("post:2"));
+        Assert.Null(taken.Value);
+        Assert.True(taken.LeaseTaken);
+        Assert.Equal(mine, await Store.GetAsync("post:3"));
+        Assert.InRange((await Store.GetTimeToLiveAsync("post:3"))!.Value, TimeSpan.FromSeconds(50), TimeSpan.FromMinutes(1));
+        Assert.Equal(mine, held.Value);
+        Assert.False(held.LeaseTaken);
+        Assert.True(await Store.SetIfLeaseAsync("post:3", mine, Value, TimeSpan.FromMinutes(5)));
+        Assert.Equal(Value, (await Store.GetOrAcquireLeaseAsync("post:3", theirs, TimeSpan.FromMinutes(1))).Value);
+    }
+
     [Fact]
     public async Task A_lease_is_taken_once_and_only_its_holder_fills_the_key()
     {
