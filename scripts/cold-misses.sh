@@ -6,26 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-if ! command -v wrk >/dev/null || ! command -v redis-cli >/dev/null; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk redis-server redis-tools >/dev/null
-fi
-dotnet build -c Release benchmarks/Caching.Benchmarks.Load >/dev/null
+source scripts/lib/bench.sh
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-work=$(mktemp -d)
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --daemonize no >/dev/null &
-redis_pid=$!
-app_pid=""
-cleanup() { [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true; kill "$redis_pid" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
 port=$(free_port)
-dotnet benchmarks/Caching.Benchmarks.Load/bin/Release/net10.0/Caching.Benchmarks.Load.dll --urls "http://127.0.0.1:$port" \
-  --Caching:Redis "127.0.0.1:$redis_port" --OutputCacheRedis "127.0.0.1:$redis_port" >/dev/null 2>&1 &
-app_pid=$!
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/nocache/posts/1" >/dev/null && break; sleep 0.1; done
+start_app "$port" --Caching:Redis "127.0.0.1:$redis_port" --OutputCacheRedis "127.0.0.1:$redis_port"
 
 out=docs/benchmarks/cold-misses.md
 {

@@ -6,21 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-if ! command -v wrk >/dev/null || ! command -v redis-server >/dev/null; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk redis-server >/dev/null
-fi
-dotnet build -c Release benchmarks/Caching.Benchmarks.Load >/dev/null
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-redis_port=$(free_port)
-redis_dir=$(mktemp -d)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$redis_dir" --daemonize no >/dev/null &
-redis_pid=$!
-app_pid=""
-cleanup() { [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true; kill "$redis_pid" 2>/dev/null || true; rm -rf "$redis_dir"; }
-trap cleanup EXIT
+source scripts/lib/bench.sh
 
 out=docs/benchmarks/load.md
 {
@@ -48,11 +34,9 @@ run() { # store label prefix connections write_percent port
 
 for store in memory redis; do
   port=$(free_port)
-  args=(--urls "http://127.0.0.1:$port")
+  args=()
   if [ "$store" = redis ]; then args+=(--Caching:Redis "127.0.0.1:$redis_port" --OutputCacheRedis "127.0.0.1:$redis_port"); fi
-  dotnet benchmarks/Caching.Benchmarks.Load/bin/Release/net10.0/Caching.Benchmarks.Load.dll "${args[@]}" >/dev/null 2>&1 &
-  app_pid=$!
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/nocache/posts/1" >/dev/null && break; sleep 0.1; done
+  start_app "$port" "${args[@]}"
   for id in $(seq 1 1000); do curl -fs "http://127.0.0.1:$port/cached/posts/$id" >/dev/null; curl -fs "http://127.0.0.1:$port/outputcache/posts/$id" >/dev/null; done
   for conns in 16 64; do
     run "$store" "no cache" /nocache "$conns" 0 "$port"
@@ -60,6 +44,6 @@ for store in memory redis; do
     run "$store" "[OutputCache]" /outputcache "$conns" 0 "$port"
   done
   run "$store" "[Cache], 90% GET / 10% PUT" /cached 64 10 "$port"
-  kill "$app_pid"; wait "$app_pid" 2>/dev/null || true; app_pid=""
+  stop_app
 done
 echo "wrote $out"
