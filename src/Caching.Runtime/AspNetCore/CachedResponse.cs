@@ -29,8 +29,8 @@ public sealed class CachedResponse : IResult, IActionResult, IStatusCodeHttpResu
         _now = now;
     }
 
-    /// <summary>The body.</summary>
-    public ReadOnlyMemory<byte> Body => _stored.Body;
+    /// <summary>The body as the handler sent it (decompressed when it is stored compressed).</summary>
+    public ReadOnlyMemory<byte> Body => _stored.IsCompressed ? StoredCompression.DecompressShared(_stored.Body.Span, _stored.Length) : _stored.Body;
 
     /// <inheritdoc />
     public int? StatusCode => _stored.StatusCode;

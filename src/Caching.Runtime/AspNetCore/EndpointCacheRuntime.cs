@@ -246,11 +246,11 @@ public sealed class EndpointCacheRuntime
     private async ValueTask FinishMissAsync(HttpContext http, ResponseCapture capture, CachedEndpointInfo endpoint, ReadThrough.PendingLoad load, bool sharable)
     {
         HttpResponse response = http.Response;
-        if (sharable && StoredResponse.Encode(response.StatusCode, response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType, _time.GetUtcNow(), _compressionThreshold, out string entityTag) is { } encoded)
+        if (sharable && StoredResponse.Encode(response.StatusCode, response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType, _time.GetUtcNow(), load.CanStore ? _compressionThreshold : 0, out string entityTag) is { } encoded)
         {
             response.Headers.ETag = entityTag;
             SetStatusHeader(http, load.CanStore ? CacheOutcome.Stored : CacheOutcome.Miss);
-            bool notModified = StoredResponse.IsNotModified(http.Request, entityTag);
+            bool notModified = StoredResponse.IsNotModifiedInEitherForm(http.Request, entityTag);
             if (notModified)
             {
                 response.StatusCode = StatusCodes.Status304NotModified;

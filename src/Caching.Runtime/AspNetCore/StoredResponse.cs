@@ -18,8 +18,9 @@ namespace Caching.AspNetCore;
 /// count (2 bytes), each header's name and value, then the body; strings are a 2-byte length and UTF-8; numbers are
 /// big-endian. <c>0xCA</c> never starts valid UTF-8, so no JSON or text body is ever mistaken
 /// for an envelope. Envelopes of the earlier format (<c>0xCA 0x04</c>: no time, no tag) are still read.
-/// A plain entry's entity tag is the hash of its bytes, computed when it is read: it is under 1 KiB by construction
-/// (about 40 ns to hash); larger bodies carry the tag computed when they were stored.
+/// A plain entry's entity tag is the hash of its bytes, computed when it is served: what an endpoint stores plain is
+/// under 1 KiB (tens of nanoseconds to hash); values that warmers or write-through store plain can be larger and
+/// cost about 1 us per 30 KB. Envelopes carry the tag computed when they were stored.
 /// </remarks>
 internal readonly struct StoredResponse
 {
@@ -124,7 +125,17 @@ internal readonly struct StoredResponse
     }
 
     /// <summary>The entity tag of the compressed body: the tag as sent with <c>-br</c> before its closing quote.</summary>
-    public string CompressedEntityTag => EntityTag.EndsWith('"') ? EntityTag[..^1] + "-" + StoredCompression.Coding + "\"" : EntityTag;
+    public string CompressedEntityTag => CompressedTagOf(EntityTag);
+
+    /// <summary>The entity tag of the compressed form of a body tagged <paramref name="entityTag"/>.</summary>
+    public static string CompressedTagOf(string entityTag) => entityTag.EndsWith('"') ? entityTag[..^1] + "-" + StoredCompression.Coding + "\"" : entityTag;
+
+    /// <summary>
+    /// Whether a GET or HEAD request's <c>If-None-Match</c> matches a body tagged <paramref name="entityTag"/>, in its
+    /// plain or its compressed form (the content is the same).
+    /// </summary>
+    public static bool IsNotModifiedInEitherForm(HttpRequest request, string entityTag)
+        => IsNotModified(request, entityTag) || IsNotModified(request, CompressedTagOf(entityTag));
 
     /// <summary>
     /// The bytes to store for a response: the body alone when nothing else needs keeping; null when a header is
@@ -139,7 +150,7 @@ internal readonly struct StoredResponse
         string? own = OwnEntityTag(headers);
         entityTag = own ?? EntityTags.FromBody(body);
         if (statusCode == StatusCodes.Status200OK && headers.Count == 0 && string.Equals(contentType, defaultContentType, StringComparison.Ordinal)
-            && body.Length < PlainBodyLimit && !(body.Length >= 2 && body[0] == Magic))
+            && body.Length < (compressionThreshold > 0 ? Math.Min(PlainBodyLimit, compressionThreshold) : PlainBodyLimit) && !(body.Length >= 2 && body[0] == Magic))
         {
             return body.ToArray();
         }
@@ -216,8 +227,7 @@ internal readonly struct StoredResponse
         HttpResponse response = http.Response;
         bool sendCompressed = IsCompressed && StoredCompression.Accepts(request.Headers.AcceptEncoding, StoredCompression.Coding);
         string entityTag = sendCompressed ? CompressedEntityTag : EntityTag;
-        bool notModified = StatusCode == StatusCodes.Status200OK
-            && (IsNotModified(request, EntityTag) || (IsCompressed && IsNotModified(request, CompressedEntityTag)));
+        bool notModified = StatusCode == StatusCodes.Status200OK && IsNotModifiedInEitherForm(request, EntityTag);
         response.StatusCode = notModified ? StatusCodes.Status304NotModified : StatusCode;
         if (ContentType.Length > 0 && !notModified)
         {

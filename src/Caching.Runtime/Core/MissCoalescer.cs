@@ -23,8 +23,13 @@ internal sealed class MissCoalescer(TimeSpan maxWait)
     /// <summary>How many loads are in flight (for tests and diagnostics).</summary>
     public int InFlight => _loads.Count;
 
-    /// <summary>Whether a request of this process is loading <paramref name="flight"/> right now.</summary>
-    public bool IsLoading(string flight) => _loads.ContainsKey(flight);
+    /// <summary>
+    /// What a leader hands its followers when its read found a value (or another instance's) instead of loading one:
+    /// each follower reads for itself. A value this process did not store may be older than a write another
+    /// instance finished after the leader's read went out, and a follower that joined after that write returned
+    /// must not get it.
+    /// </summary>
+    public static readonly byte[] ReadYourself = [];
 
     /// <summary>
     /// Returns a lease when the caller leads the load of <paramref name="flight"/>. Otherwise returns null, with

@@ -75,11 +75,7 @@ internal sealed class ReadThrough
         string prefix = entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix;
         if (_coalescer is null)
         {
-            // Every read takes the key's lease when the key holds nothing (one command on Redis).
-            CacheLookup? own = await TryLookupAsync(key, entry, takeLease: true, countMiss: true, cancellationToken).ConfigureAwait(false);
-            return own is null
-                ? new ReadStep(null, Unstored(key, entry))
-                : await LeaseStepAsync(key, entry, own.Value, null, null, cancellationToken).ConfigureAwait(false);
+            return await ReadAloneAsync(key, entry, cancellationToken).ConfigureAwait(false);
         }
 
         // The requests of this process that read one key at the same time share one read: the first leads, the others
@@ -94,6 +90,12 @@ internal sealed class ReadThrough
             // the load, a timeout) hands over nothing: this request then loads for itself, without storing (the
             // leader has the lease).
             byte[]? shared = leader is null ? null : await _coalescer.FollowAsync(leader, cancellationToken).ConfigureAwait(false);
+            if (ReferenceEquals(shared, MissCoalescer.ReadYourself))
+            {
+                // The leader read a value it did not store: this request reads for itself.
+                return await ReadAloneAsync(key, entry, cancellationToken).ConfigureAwait(false);
+            }
+
             _engine.RecordLookup(shared is not null, prefix);
             return shared is not null ? new ReadStep(shared, null) : new ReadStep(null, Unstored(key, entry));
         }
@@ -123,12 +125,21 @@ internal sealed class ReadThrough
         }
     }
 
+    // A read outside any flight: it takes the key's lease when the key holds nothing (one command on Redis).
+    private async ValueTask<ReadStep> ReadAloneAsync(string key, CacheEntryOptions entry, CancellationToken cancellationToken)
+    {
+        CacheLookup? own = await TryLookupAsync(key, entry, takeLease: true, countMiss: true, cancellationToken).ConfigureAwait(false);
+        return own is null
+            ? new ReadStep(null, Unstored(key, entry))
+            : await LeaseStepAsync(key, entry, own.Value, null, null, cancellationToken).ConfigureAwait(false);
+    }
+
     // After the read that may take the lease: a hit, a wait for another instance's lease holder, or a load.
     private async ValueTask<ReadStep> LeaseStepAsync(string key, CacheEntryOptions entry, CacheLookup lookup, string? flight, TaskCompletionSource<byte[]?>? lead, CancellationToken cancellationToken)
     {
         if (lookup.Value is { } filled)
         {
-            Complete(flight, lead, lead is null ? null : WholeArray(filled));
+            Complete(flight, lead, MissCoalescer.ReadYourself);
             return new ReadStep(filled, null);
         }
 
@@ -137,7 +148,7 @@ internal sealed class ReadThrough
             // Another caller (here or on another instance) is loading the key: take its value when it comes.
             if (await TryWaitForLeaseHolderAsync(key, entry, cancellationToken).ConfigureAwait(false) is { } loaded)
             {
-                Complete(flight, lead, lead is null ? null : WholeArray(loaded));
+                Complete(flight, lead, MissCoalescer.ReadYourself);
                 return new ReadStep(loaded, null);
             }
 
@@ -150,7 +161,7 @@ internal sealed class ReadThrough
 
             if (again.Value is { } late)
             {
-                Complete(flight, lead, lead is null ? null : WholeArray(late));
+                Complete(flight, lead, MissCoalescer.ReadYourself);
                 return new ReadStep(late, null);
             }
 
@@ -159,13 +170,6 @@ internal sealed class ReadThrough
 
         return new ReadStep(null, new PendingLoad(this, key, entry, lookup, flight, lead));
     }
-
-    // The bytes to hand to followers: the array itself when the memory is all of one (what a store returns), else a
-    // copy. Followers only read them.
-    private static byte[] WholeArray(ReadOnlyMemory<byte> bytes)
-        => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out ArraySegment<byte> segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : bytes.ToArray();
 
     // A load that stores nothing: the store failed, or another load of this process holds the key's lease.
     private PendingLoad Unstored(string key, CacheEntryOptions entry) => new(this, key, entry, null, null, null);
