@@ -99,7 +99,7 @@ public sealed class EndpointCacheRuntime
             return await next(context).ConfigureAwait(false);
         }
 
-        if (await BeginReadAsync(key, namespaceName, tags, endpoint, http.RequestAborted).ConfigureAwait(false) is not { } step)
+        if (await ContinueOrBeginReadAsync(http, key, namespaceName, tags, endpoint).ConfigureAwait(false) is not { } step)
         {
             return await next(context).ConfigureAwait(false);
         }
@@ -119,13 +119,29 @@ public sealed class EndpointCacheRuntime
         return Results.Empty;
     }
 
+    // A miss the hit path began (its read took the key's lease) goes on here, once the request is bound; any other
+    // request starts its read.
+    private async ValueTask<ReadThrough.ReadStep?> ContinueOrBeginReadAsync(HttpContext http, string key, string? namespaceName, string[]? tags, CachedEndpointInfo endpoint)
+    {
+        if (http.Items.Remove(HandedOverLoad, out object? item) && item is ReadThrough.PendingLoad handed
+            && await _readThrough.ContinueAsync(handed, key, EntryOf(namespaceName, tags, endpoint), http.RequestAborted).ConfigureAwait(false) is { } continued)
+        {
+            return continued;
+        }
+
+        return await BeginReadAsync(key, namespaceName, tags, endpoint, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static CacheEntryOptions EntryOf(string? namespaceName, string[]? tags, CachedEndpointInfo endpoint)
+        => namespaceName is null && tags is null
+            ? endpoint.ReadOptions
+            : new CacheEntryOptions { Namespace = namespaceName, Tags = tags, Expiration = endpoint.Expiration, KeyPrefix = endpoint.KeyPrefixTemplate };
+
     // Starts the read of one endpoint's entry; null when the key cannot be used (too long, say): the handler then
     // answers, uncached.
     private async ValueTask<ReadThrough.ReadStep?> BeginReadAsync(string key, string? namespaceName, string[]? tags, CachedEndpointInfo endpoint, CancellationToken cancellationToken)
     {
-        CacheEntryOptions entry = namespaceName is null && tags is null
-            ? endpoint.ReadOptions
-            : new CacheEntryOptions { Namespace = namespaceName, Tags = tags, Expiration = endpoint.Expiration, KeyPrefix = endpoint.KeyPrefixTemplate };
+        CacheEntryOptions entry = EntryOf(namespaceName, tags, endpoint);
         try
         {
             return await _readThrough.BeginAsync(key, entry, cancellationToken).ConfigureAwait(false);
@@ -432,14 +448,63 @@ public sealed class EndpointCacheRuntime
             return inner(http);
         }
 
-        // A look that takes no lease and counts no miss: a miss is counted by the filter, which then loads the key.
-        ValueTask<ReadOnlyMemory<byte>?> peek = _readThrough.PeekAsync(key, endpoint.ReadOptions, http.RequestAborted);
-        if (peek.IsCompletedSuccessfully)
+        if (HttpMethods.IsHead(method))
         {
-            return peek.Result is { } body ? WriteHitAsync(http, endpoint, body) : inner(http);
+            // A HEAD response is never stored: a look that takes no lease (and counts no miss: the filter does).
+            ValueTask<ReadOnlyMemory<byte>?> peek = _readThrough.PeekAsync(key, endpoint.ReadOptions, http.RequestAborted);
+            if (peek.IsCompletedSuccessfully)
+            {
+                return peek.Result is { } body ? WriteHitAsync(http, endpoint, body) : inner(http);
+            }
+
+            return AwaitPeekAsync(peek, http, inner, endpoint);
         }
 
-        return AwaitPeekAsync(peek, http, inner, endpoint);
+        // One command: the entry, or the key's lease when it holds nothing; the miss then goes on in the caching
+        // filter with that lease (no second read).
+        ValueTask<ReadThrough.ReadStep?> read = _readThrough.ReadOrLeaseAsync(key, endpoint.ReadOptions, http.RequestAborted);
+        if (read.IsCompletedSuccessfully)
+        {
+            ReadThrough.ReadStep? step = read.Result;
+            return step?.Served is { } body ? WriteHitAsync(http, endpoint, body)
+                : step?.Load is { } load ? LoadThroughFilterAsync(http, inner, load)
+                : inner(http);
+        }
+
+        return AwaitReadAsync(read, http, inner, endpoint);
+    }
+
+    private async Task AwaitReadAsync(ValueTask<ReadThrough.ReadStep?> read, HttpContext http, RequestDelegate inner, CachedEndpointInfo endpoint)
+    {
+        ReadThrough.ReadStep? step = await read.ConfigureAwait(false);
+        if (step?.Served is { } body)
+        {
+            await WriteHitAsync(http, endpoint, body).ConfigureAwait(false);
+        }
+        else if (step?.Load is { } load)
+        {
+            await LoadThroughFilterAsync(http, inner, load).ConfigureAwait(false);
+        }
+        else
+        {
+            await inner(http).ConfigureAwait(false);
+        }
+    }
+
+    // Hands the lease the hit path's read took to the caching filter, which goes on with it once the request is
+    // bound. If the filter does not (a binding failure, an exception first), the lease is given back here.
+    private static async Task LoadThroughFilterAsync(HttpContext http, RequestDelegate inner, ReadThrough.PendingLoad load)
+    {
+        http.Items[HandedOverLoad] = load;
+        try
+        {
+            await inner(http).ConfigureAwait(false);
+        }
+        finally
+        {
+            http.Items.Remove(HandedOverLoad);
+            await load.DisposeAsync().ConfigureAwait(false); // nothing left to do once the filter has ended it
+        }
     }
 
     private async Task AwaitPeekAsync(ValueTask<ReadOnlyMemory<byte>?> peek, HttpContext http, RequestDelegate inner, CachedEndpointInfo endpoint)
@@ -605,6 +670,9 @@ public sealed class EndpointCacheRuntime
     // or, if it never runs (a result filter answered, an exception), when the response is disposed.
     // HttpContext.Items key: what the action's result must be run through (a store or an invalidation).
     internal static readonly object ResultWorkItem = new();
+
+    // HttpContext.Items key: the load whose lease the hit path's read took, for the caching filter to go on with.
+    private static readonly object HandedOverLoad = new();
 
     /// <summary>Work that runs around a controller action's result: it captures what the result writes.</summary>
     internal interface IResultWork

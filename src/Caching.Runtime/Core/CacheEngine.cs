@@ -208,7 +208,7 @@ public sealed class CacheEngine
             // namespace, which read without one is not a value: a miss whose lease is not free.
             bool hit = !NamespaceEnvelope.IsLease(value) && !NamespaceEnvelope.IsEnvelope(value);
             RecordLookup(hit, keyPrefix, countMiss);
-            return hit ? new CacheLookup(value.AsMemory(), null, null) : new CacheLookup(null, null, null, leasedByOther: true);
+            return hit ? new CacheLookup(value.AsMemory(), null, null) : new CacheLookup(null, null, null, leasedByOther: true, leasedInThisProcess: NamespaceEnvelope.IsThisProcessLease(value));
         }
 
         RecordLookup(hit: false, keyPrefix, countMiss);
@@ -218,11 +218,11 @@ public sealed class CacheEngine
             return new CacheLookup(null, null, null, leasedByOther: true);
         }
 
-        if (entry?.Tags is { Count: > 0 } tags)
+        if (entry?.Tags is { Count: > 0 })
         {
             try
             {
-                await Guard(_store.AddToTagsAsync(key, tags, LongestTagFiling(entry), cancellationToken)).ConfigureAwait(false);
+                await FileTagsAsync(key, entry, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -232,6 +232,18 @@ public sealed class CacheEngine
         }
 
         return new CacheLookup(null, null, null, lease);
+    }
+
+    /// <summary>
+    /// Files <paramref name="key"/> under the entry's tags, for the longest the entry can live. Called once the key's
+    /// lease is held and before the value is loaded: a tag invalidation from then on removes the lease.
+    /// </summary>
+    internal async ValueTask FileTagsAsync(string key, CacheEntryOptions entry, CancellationToken cancellationToken)
+    {
+        if (entry.Tags is { Count: > 0 } tags)
+        {
+            await Guard(_store.AddToTagsAsync(key, tags, LongestTagFiling(entry), cancellationToken)).ConfigureAwait(false);
+        }
     }
 
     // Gives a lease back after a failure; if that fails too, the lease expires by itself (LeaseDuration).

@@ -6,8 +6,9 @@ namespace Caching;
 /// </summary>
 public readonly struct CacheLookup
 {
-    internal CacheLookup(ReadOnlyMemory<byte>? value, string? namespaceName, string? observedNamespaceVersion, byte[]? lease = null, bool leasedByOther = false)
+    internal CacheLookup(ReadOnlyMemory<byte>? value, string? namespaceName, string? observedNamespaceVersion, byte[]? lease = null, bool leasedByOther = false, bool leasedInThisProcess = false)
     {
+        LeasedInThisProcess = leasedInThisProcess;
         Value = value;
         NamespaceName = namespaceName;
         ObservedNamespaceVersion = observedNamespaceVersion;
@@ -23,6 +24,9 @@ public readonly struct CacheLookup
 
     /// <summary>Whether another caller (here or on another instance) holds the key's lease: it is loading the value.</summary>
     public bool LeasedByOther { get; }
+
+    /// <summary>Whether the lease another caller holds was taken by this process (a request that is loading it here).</summary>
+    internal bool LeasedInThisProcess { get; }
 
     /// <summary>Whether this miss holds the key's lease.</summary>
     public bool HoldsLease => Lease is not null;

@@ -64,6 +64,18 @@ internal sealed class MissCoalescer(TimeSpan maxWait)
         lease.TrySetResult(body);
     }
 
+    /// <summary>
+    /// Files a load under the namespace and tags it turned out to have (a load the hit path began before the
+    /// request was bound), so that the invalidations that concern them forget it.
+    /// </summary>
+    public void Refile(string flight, TaskCompletionSource<byte[]?> lead, string key, CacheEntryOptions entry)
+    {
+        if (_loads.TryGetValue(flight, out Load? load) && ReferenceEquals(load.Completion, lead))
+        {
+            _loads.TryUpdate(flight, new Load(lead, key, entry.Namespace, entry.Tags), load);
+        }
+    }
+
     /// <summary>Waits for the leader's bytes; null when it had none or took longer than the bound.</summary>
     public async Task<byte[]?> FollowAsync(Task<byte[]?> leader, CancellationToken cancellationToken)
     {

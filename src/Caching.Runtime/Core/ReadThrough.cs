@@ -61,6 +61,74 @@ internal sealed class ReadThrough
     }
 
     /// <summary>
+    /// The hit path's read of a key without a namespace, before the request is bound: one command that returns the
+    /// entry or, when the key holds nothing, takes its lease. Returns the bytes on a hit; on a miss whose lease it
+    /// took, a load for the caching filter to go on with (<see cref="ContinueAsync"/>), so that the miss costs no
+    /// second read; null otherwise (another holder's lease, a store failure, an unusable key): the filter then reads
+    /// as usual. Counts hits only: a miss is counted by the filter.
+    /// </summary>
+    public async ValueTask<ReadStep?> ReadOrLeaseAsync(string key, CacheEntryOptions entry, CancellationToken cancellationToken)
+    {
+        CacheLookup lookup;
+        try
+        {
+            lookup = await _engine.GetAsync(key, entry, takeLease: true, countMiss: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return null; // a store failure or a key that cannot be used: the read that follows reports it
+        }
+        if (lookup.Value is { } filled)
+        {
+            return new ReadStep(filled, null);
+        }
+
+        if (!lookup.HoldsLease)
+        {
+            return null;
+        }
+
+        // The lease holder leads this process's single flight for the key at once, so that the requests that read
+        // the key while it loads follow it rather than load for themselves. A request that began to lead between
+        // the read and here waits for this lease holder instead (it sees the lease is this process's).
+        TaskCompletionSource<byte[]?>? lead = _coalescer?.TryLead(key, key, entry, out _);
+        return new ReadStep(null, new PendingLoad(this, key, entry, lookup, lead is null ? null : key, lead));
+    }
+
+    /// <summary>
+    /// Goes on with a load whose lease <see cref="ReadOrLeaseAsync"/> took, under the entry the caching filter forms
+    /// once the request is bound: files the entry's tags (before the handler runs, as a read that takes the lease
+    /// does) and leads this process's single flight for the key when no other request does. Null when the load does
+    /// not fit (another key, a namespace); it is then ended and its lease given back, and the caller reads as usual.
+    /// </summary>
+    public async ValueTask<ReadStep?> ContinueAsync(PendingLoad handed, string key, CacheEntryOptions entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(handed);
+        ArgumentNullException.ThrowIfNull(entry);
+        if (!handed.CanContinueAs(key, entry))
+        {
+            await handed.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+
+        _engine.RecordLookup(hit: false, entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix);
+        handed.Continue(entry);
+        try
+        {
+            await _engine.FileTagsAsync(key, entry, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex))
+        {
+            // Without its tags the entry could outlive a tag invalidation: nothing is stored.
+            Log.StoreWriteFailed(_logger, key, ex);
+            await handed.DisposeAsync().ConfigureAwait(false);
+            return new ReadStep(null, Unstored(key, entry));
+        }
+
+        return new ReadStep(null, handed);
+    }
+
+    /// <summary>
     /// Starts a read of <paramref name="key"/>: either the bytes to serve (a hit, what this process's leader just
     /// stored, or what another instance's lease holder stored while this one waited), or a load for the caller to
     /// run, store through and dispose.
@@ -143,7 +211,7 @@ internal sealed class ReadThrough
             return new ReadStep(filled, null);
         }
 
-        if (lookup.LeasedByOther && _waitForLeaseHolder)
+        if (lookup.LeasedByOther && (_waitForLeaseHolder || lookup.LeasedInThisProcess))
         {
             // Another caller (here or on another instance) is loading the key: take its value when it comes.
             if (await TryWaitForLeaseHolderAsync(key, entry, cancellationToken).ConfigureAwait(false) is { } loaded)
@@ -251,10 +319,10 @@ internal sealed class ReadThrough
     {
         private readonly ReadThrough _owner;
         private readonly string _key;
-        private readonly CacheEntryOptions _entry;
         private readonly CacheLookup? _lookup;
         private readonly string? _flight;
         private readonly TaskCompletionSource<byte[]?>? _lead;
+        private CacheEntryOptions _entry;
         private byte[]? _stored;
         private int _done;
 
@@ -270,6 +338,22 @@ internal sealed class ReadThrough
 
         /// <summary>Whether this load may store its value (it read the store and holds what storing needs).</summary>
         public bool CanStore => _lookup is not null;
+
+        // Whether a load the hit path began can go on as the read of this key and entry: the same key, no
+        // namespace (a namespaced read needs the version read with the entry), nothing stored or ended yet.
+        internal bool CanContinueAs(string key, CacheEntryOptions entry)
+            => _key == key && entry.Namespace is null && _lookup is { HoldsLease: true } && _stored is null && Volatile.Read(ref _done) == 0;
+
+        // The caching filter takes the load over: it stores under the filter's entry (its tags, for a user's copy
+        // the variant tag), and the flight it leads is filed under them too, so invalidations forget it.
+        internal void Continue(CacheEntryOptions entry)
+        {
+            _entry = entry;
+            if (_lead is not null)
+            {
+                _owner._coalescer?.Refile(_flight!, _lead, _key, entry);
+            }
+        }
 
         /// <summary>The bytes this load stored, or null.</summary>
         public byte[]? Stored => _stored;

@@ -8,6 +8,8 @@ public sealed record PostUpdate(int CategoryId, string Title);
 
 public sealed record Profile(string Name, string Bio);
 
+public sealed record TaggedItem(int Id, int Version);
+
 /// <summary>The "database" of the test app; counts how often handlers really ran.</summary>
 public sealed class BlogStore
 {
@@ -16,6 +18,12 @@ public sealed class BlogStore
     public ConcurrentDictionary<int, Post> Posts { get; } = new(Enumerable.Range(1, 50).Select(i => KeyValuePair.Create(i, new Post(i, (i % 5) + 1, (i % 3) + 1, $"Post {i}"))));
 
     public ConcurrentDictionary<string, Profile> Profiles { get; } = new();
+
+    /// <summary>Holds the tagged reads' handler while closed (set by a test to pause a load mid-way).</summary>
+    public TaskCompletionSource? TaggedGate { get; set; }
+
+    /// <summary>The data the tagged reads return; a tag write bumps it.</summary>
+    public int TaggedVersion;
 
     public int Calls(string handler) => _calls.GetValueOrDefault(handler);
 

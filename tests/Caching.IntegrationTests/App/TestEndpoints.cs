@@ -30,6 +30,25 @@ public static class TestEndpoints
         });
         app.MapPut("/me/notes/{id}", [Cache("my_note")] (int id) => TypedResults.NoContent());
 
+        // Tags without a namespace: answered by the hit path, whose read takes the lease the filter then files the
+        // tags under.
+        app.MapGet("/tagged/{id}", [Cache("tagged", Tags = ["tagged_all", "tagged:{id}"])] async (int id, BlogStore db) =>
+        {
+            db.Count("Tagged");
+            int version = Volatile.Read(ref db.TaggedVersion);
+            if (db.TaggedGate is { } gate)
+            {
+                await gate.Task;
+            }
+
+            return new TaggedItem(id, version);
+        });
+        app.MapPost("/tagged/{id}/refresh", [Cache("tagged_refresh", InvalidateTags = ["tagged_all"])] (int id, BlogStore db) =>
+        {
+            Interlocked.Increment(ref db.TaggedVersion);
+            return TypedResults.NoContent();
+        });
+
         // Read-through with a plain Task<T> result.
         app.MapGet("/posts/{id}", [Cache("post", ResourceIdName = "id", Expiration = 1800)]
             async (int id, BlogStore db) =>
