@@ -78,6 +78,7 @@ internal sealed class ReadThrough
         {
             return null; // a store failure or a key that cannot be used: the read that follows reports it
         }
+
         if (lookup.Value is { } filled)
         {
             return new ReadStep(filled, null);
@@ -98,8 +99,8 @@ internal sealed class ReadThrough
     /// <summary>
     /// Goes on with a load whose lease <see cref="ReadOrLeaseAsync"/> took, under the entry the caching filter forms
     /// once the request is bound: files the entry's tags (before the handler runs, as a read that takes the lease
-    /// does) and leads this process's single flight for the key when no other request does. Null when the load does
-    /// not fit (another key, a namespace); it is then ended and its lease given back, and the caller reads as usual.
+    /// does), and the flight the hit path's read leads with them. Null when the load does not fit (another key, a
+    /// namespace); it is then ended and its lease given back, and the caller reads as usual.
     /// </summary>
     public async ValueTask<ReadStep?> ContinueAsync(PendingLoad handed, string key, CacheEntryOptions entry, CancellationToken cancellationToken)
     {
