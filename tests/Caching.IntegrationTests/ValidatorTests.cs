@@ -151,6 +151,40 @@ public abstract class ValidatorTests : IAsyncLifetime
         Assert.Equal(TimeSpan.FromSeconds(95), notModified.Headers.Age);
     }
 
+    // A downstream cache needs Age only to judge freshness, which it computes from Cache-Control, Expires or
+    // Last-Modified: a response that sets any of them is stored with the time it was stored, however small, so its
+    // hits carry Age. A small response without them stays the plain JSON in the store and has no stored time.
+    [Theory]
+    [InlineData("/v/fresh/9")]
+    [InlineData("/v/modified/9")]
+    [InlineData("/v/expires/9")]
+    public async Task Small_responses_with_freshness_of_their_own_carry_their_age_on_hits(string path)
+    {
+        HttpResponseMessage miss = await SendAsync(path);
+        _time.Advance(TimeSpan.FromSeconds(12.2));
+        HttpResponseMessage hit = await SendAsync(path);
+        byte[] body = await hit.Content.ReadAsByteArrayAsync();
+
+        Assert.True(body.Length < 1024, $"{body.Length} bytes");
+        Assert.Null(miss.Headers.Age);
+        Assert.Equal("HIT", hit.Headers.GetValues("X-Cache").Single());
+        Assert.Equal(TimeSpan.FromSeconds(12), hit.Headers.Age);
+    }
+
+    [Fact]
+    public async Task Small_responses_without_freshness_stay_plain_json_in_the_store_and_carry_no_age()
+    {
+        HttpResponseMessage miss = await SendAsync("/v/small/12");
+        _time.Advance(TimeSpan.FromSeconds(5));
+        HttpResponseMessage hit = await SendAsync("/v/small/12");
+
+        Assert.Equal(await miss.Content.ReadAsByteArrayAsync(), await _host.Store.GetAsync("v_small:12"));
+        Assert.Equal("HIT", hit.Headers.GetValues("X-Cache").Single());
+        Assert.Null(hit.Headers.Age);
+        Assert.Null(hit.Headers.CacheControl);
+        Assert.False(hit.Content.Headers.Contains("Expires") || hit.Content.Headers.Contains("Last-Modified"));
+    }
+
     [Fact]
     public async Task Requests_with_credentials_are_marked_as_bypassing_the_cache_and_get_no_validator_of_ours()
     {
@@ -295,16 +329,22 @@ public abstract class StoredCompressionTests : CompressionTestBase
         { "gzip, deflate, br", "br" },
         { "BR;q=0.5", "br" },
         { "*", "br" },
-        { "gzip", null },
-        { "br;q=0, gzip", null },
+        { "gzip", "gzip" },
+        { "GZip;q=0.8", "gzip" },
+        { "br;q=0, gzip", "gzip" },
+        { "gzip;q=1, br;q=0.5", "gzip" },
+        { "br;q=0.5, gzip;q=0.5", "br" },
+        { "br;q=0.0, *", "gzip" },
+        { "br;q=0, gzip;q=0", null },
         { "*;q=0", null },
         { "identity", null },
-        { "br;q=0.0, *", null },
+        { "deflate", null },
+        { "br;q=0, gzip, gzip;q=0", null },
     };
 
     [Theory]
     [MemberData(nameof(Encodings))]
-    public async Task A_hit_is_sent_compressed_as_stored_only_to_clients_that_accept_brotli_and_decodes_to_the_handlers_bytes(string? acceptEncoding, string? expectedEncoding)
+    public async Task A_hit_is_sent_as_stored_to_clients_that_prefer_brotli_in_gzip_to_those_that_accept_only_gzip_and_decodes_to_the_handlers_bytes(string? acceptEncoding, string? expectedEncoding)
     {
         byte[] reference = await (await Host.Client.GetAsync("/u/large/3")).Content.ReadAsByteArrayAsync();
         Response miss = await GetAsync("/v/large/3", acceptEncoding);
@@ -316,10 +356,10 @@ public abstract class StoredCompressionTests : CompressionTestBase
         Assert.Contains("Accept-Encoding", hit.Vary);
         Assert.Equal(hit.Raw.Length, hit.ContentLength);
         Assert.Equal("Caching; hit", hit.CacheStatus);
-        Assert.Equal(expectedEncoding is null ? miss.EntityTag : miss.EntityTag[..^1] + "-br\"", hit.EntityTag);
+        Assert.Equal(expectedEncoding is null ? miss.EntityTag : miss.EntityTag[..^1] + "-" + expectedEncoding + "\"", hit.EntityTag);
 
-        // Either tag validates: the content is the same.
-        foreach (string tag in new[] { miss.EntityTag, miss.EntityTag[..^1] + "-br\"" })
+        // Every form's tag validates: the content is the same.
+        foreach (string tag in new[] { miss.EntityTag, miss.EntityTag[..^1] + "-br\"", miss.EntityTag[..^1] + "-gzip\"" })
         {
             Response conditional = await GetAsync("/v/large/3", acceptEncoding, tag);
             Assert.Equal(HttpStatusCode.NotModified, conditional.Status);
@@ -395,8 +435,8 @@ public sealed class CompressionOffTests : CompressionTestBase
 }
 
 /// <summary>
-/// An app that also uses ASP.NET Core's response compression: a body is never compressed twice, hits whose client
-/// accepts Brotli skip the middleware's work, others are compressed by it as before.
+/// An app that also uses ASP.NET Core's response compression: a body is never compressed twice; hits whose client
+/// accepts Brotli or gzip skip the middleware's work, misses are compressed by it as before.
 /// </summary>
 public sealed class WithResponseCompressionMiddlewareTests : CompressionTestBase
 {
@@ -411,10 +451,15 @@ public sealed class WithResponseCompressionMiddlewareTests : CompressionTestBase
     public async Task Bodies_are_compressed_once(string? acceptEncoding, string? expected)
     {
         byte[] reference = await (await Host.Client.GetAsync("/u/large/6")).Content.ReadAsByteArrayAsync();
-        foreach (Response response in new[] { await GetAsync("/v/large/6", acceptEncoding), await GetAsync("/v/large/6", acceptEncoding) })
+        Response miss = await GetAsync("/v/large/6", acceptEncoding);
+        Response hit = await GetAsync("/v/large/6", acceptEncoding);
+        foreach (Response response in new[] { miss, hit })
         {
             Assert.Equal(expected, response.ContentEncoding);
             Assert.Equal(reference, response.Decoded);
         }
+
+        // The hit is the stored form (its tag names the coding), not one the middleware compressed again.
+        Assert.Equal(expected is null ? miss.EntityTag : miss.EntityTag[..^1] + "-" + expected + "\"", hit.EntityTag);
     }
 }

@@ -124,18 +124,24 @@ internal readonly struct StoredResponse
         return response.IsCompressed ? StoredCompression.Decompress(response.Body.Span, response.Length) : response.Body;
     }
 
-    /// <summary>The entity tag of the compressed body: the tag as sent with <c>-br</c> before its closing quote.</summary>
-    public string CompressedEntityTag => CompressedTagOf(EntityTag);
-
-    /// <summary>The entity tag of the compressed form of a body tagged <paramref name="entityTag"/>.</summary>
-    public static string CompressedTagOf(string entityTag) => entityTag.EndsWith('"') ? entityTag[..^1] + "-" + StoredCompression.Coding + "\"" : entityTag;
+    /// <summary>
+    /// The entity tag of the body in the form <paramref name="form"/>: the tag as sent for the identity body, with
+    /// <c>-br</c> or <c>-gzip</c> before its closing quote for the compressed forms (RFC 9110 §8.8.3: each
+    /// representation has its own strong validator).
+    /// </summary>
+    public static string TagOf(string entityTag, SentCoding form) => form switch
+    {
+        SentCoding.Brotli when entityTag.EndsWith('"') => entityTag[..^1] + "-" + StoredCompression.Coding + "\"",
+        SentCoding.Gzip when entityTag.EndsWith('"') => entityTag[..^1] + "-" + StoredCompression.GzipCoding + "\"",
+        _ => entityTag,
+    };
 
     /// <summary>
     /// Whether a GET or HEAD request's <c>If-None-Match</c> matches a body tagged <paramref name="entityTag"/>, in its
-    /// plain or its compressed form (the content is the same).
+    /// plain or a compressed form (the content is the same).
     /// </summary>
     public static bool IsNotModifiedInEitherForm(HttpRequest request, string entityTag)
-        => IsNotModified(request, entityTag) || IsNotModified(request, CompressedTagOf(entityTag));
+        => IsNotModified(request, entityTag) || IsNotModified(request, TagOf(entityTag, SentCoding.Brotli)) || IsNotModified(request, TagOf(entityTag, SentCoding.Gzip));
 
     /// <summary>
     /// The bytes to store for a response: the body alone when nothing else needs keeping; null when a header is
@@ -216,7 +222,8 @@ internal readonly struct StoredResponse
 
     /// <summary>
     /// Writes the stored response: status, content type, the handler's headers, <c>ETag</c>, <c>Age</c>, length and
-    /// body (a compressed body as it is to a client that accepts Brotli, decompressed to others, with
+    /// body (a compressed body as it is to a client that accepts Brotli, in gzip to one that accepts only that,
+    /// decompressed to others, with
     /// <c>Vary: Accept-Encoding</c> either way); or, when the request's <c>If-None-Match</c> matches the entity tag,
     /// <c>304 Not Modified</c> without a body. Headers named in <paramref name="keep"/> were set on this request (by
     /// the app's filters) and stay.
@@ -225,8 +232,8 @@ internal readonly struct StoredResponse
     {
         HttpRequest request = http.Request;
         HttpResponse response = http.Response;
-        bool sendCompressed = IsCompressed && StoredCompression.Accepts(request.Headers.AcceptEncoding, StoredCompression.Coding);
-        string entityTag = sendCompressed ? CompressedEntityTag : EntityTag;
+        SentCoding form = IsCompressed ? StoredCompression.Choose(request.Headers.AcceptEncoding) : SentCoding.Identity;
+        string entityTag = TagOf(EntityTag, form);
         bool notModified = StatusCode == StatusCodes.Status200OK && IsNotModifiedInEitherForm(request, EntityTag);
         response.StatusCode = notModified ? StatusCodes.Status304NotModified : StatusCode;
         if (ContentType.Length > 0 && !notModified)
@@ -262,9 +269,14 @@ internal readonly struct StoredResponse
         }
 
         ReadOnlyMemory<byte> body = Body;
-        if (sendCompressed)
+        if (form == SentCoding.Brotli)
         {
             response.Headers.ContentEncoding = StoredCompression.Coding;
+        }
+        else if (form == SentCoding.Gzip)
+        {
+            response.Headers.ContentEncoding = StoredCompression.GzipCoding;
+            body = StoredCompression.GzipShared(Body.Span, Length);
         }
         else if (IsCompressed)
         {

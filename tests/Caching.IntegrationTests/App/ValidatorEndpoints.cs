@@ -27,6 +27,11 @@ public static class ValidatorEndpoints
         app.MapGet("/v/guarded/{id}", [Cache("v_guarded")] (int id, BlogStore db) => { db.Count("VGuarded"); return db.Posts[id]; })
             .AddEndpointFilter(async (context, next) => context.HttpContext.Request.Headers["X-Api-Key"] == "k" ? await next(context) : Results.Unauthorized());
 
+        // Small, with freshness of its own for downstream caches: kept in the envelope, so its hits carry Age.
+        app.MapGet("/v/fresh/{id}", [Cache("v_fresh")] (int id, HttpResponse response, BlogStore db) => { response.Headers.CacheControl = "public, max-age=600"; return db.Posts[id]; });
+        app.MapGet("/v/modified/{id}", [Cache("v_modified")] (int id, HttpResponse response, BlogStore db) => { response.Headers.LastModified = "Tue, 01 Dec 2026 10:00:00 GMT"; return db.Posts[id]; });
+        app.MapGet("/v/expires/{id}", [Cache("v_expires")] (int id, HttpResponse response, BlogStore db) => { response.Headers.Expires = "Tue, 01 Dec 2099 10:00:00 GMT"; return db.Posts[id]; });
+
         app.MapMethods("/v/head/{id}", ["GET", "HEAD"], [Cache("v_head")] (int id, BlogStore db) => { db.Count("VHead"); return db.Posts[id]; });
     }
 

@@ -97,4 +97,42 @@ public sealed class EntityTagsTests
         Assert.Equal("\"v9\"", withOwn.EntityTag);
         Assert.Equal([new KeyValuePair<string, string>("X-A", "1")], withOwn.Headers);
     }
+
+    [Fact]
+    public void The_gzip_and_identity_forms_of_a_compressed_body_are_derived_once_and_decode_to_the_body()
+    {
+        byte[] body = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 800).Select(i => $"{{\"id\":{i},\"title\":\"post {i % 7}\"}},")));
+        byte[] compressed = StoredCompression.TryCompress(body)!;
+
+        byte[] gzip = StoredCompression.GzipShared(compressed, body.Length);
+        byte[] identity = StoredCompression.DecompressShared(compressed, body.Length);
+
+        Assert.Same(gzip, StoredCompression.GzipShared(compressed, body.Length));
+        Assert.Same(identity, StoredCompression.DecompressShared(compressed, body.Length));
+        Assert.Equal(body, identity);
+        using var decoder = new System.IO.Compression.GZipStream(new MemoryStream(gzip), System.IO.Compression.CompressionMode.Decompress);
+        using var decoded = new MemoryStream();
+        decoder.CopyTo(decoded);
+        Assert.Equal(body, decoded.ToArray());
+        Assert.True(gzip.Length * 3 < body.Length, $"{gzip.Length} for {body.Length}");
+    }
+
+    [Theory]
+    [InlineData(null, "Identity")]
+    [InlineData("", "Identity")]
+    [InlineData("br", "Brotli")]
+    [InlineData("gzip, br", "Brotli")]
+    [InlineData("gzip", "Gzip")]
+    [InlineData("gzip;q=0.9, br;q=0.8", "Gzip")]
+    [InlineData("gzip;q=0.8, br;q=0.8", "Brotli")]
+    [InlineData("*", "Brotli")]
+    [InlineData("br;q=0, *", "Gzip")]
+    [InlineData("*;q=0.5, gzip", "Gzip")]
+    [InlineData("br;q=0, gzip;q=0, *", "Identity")]
+    [InlineData("gzip;q=bad", "Identity")]
+    [InlineData("deflate, identity", "Identity")]
+    public void Accept_Encoding_chooses_the_form(string? header, string expected)
+    {
+        Assert.Equal(expected, StoredCompression.Choose(header is null ? StringValues.Empty : new StringValues(header)).ToString());
+    }
 }
