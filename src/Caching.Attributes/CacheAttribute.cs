@@ -85,6 +85,22 @@ namespace Caching
         public int Expiration { get; set; } = 3600;
 
         /// <summary>
+        /// Stale-if-error (RFC 5861), in seconds: how long past <see cref="Expiration"/> the entry is kept to answer,
+        /// marked stale (<c>X-Cache: STALE</c>), when its reload fails (the handler throws or answers 5xx). -1 (the
+        /// default) takes <c>CachingOptions.StaleIfError</c>; 0 turns it off. An invalidation removes the stale copy
+        /// too. On a write, applies to the entry <see cref="WriteThrough"/> stores.
+        /// </summary>
+        public int StaleIfError { get; set; } = -1;
+
+        /// <summary>
+        /// Stale-while-revalidate (RFC 5861), in seconds: how long past <see cref="Expiration"/> the entry is served at
+        /// once, marked stale, while one request (one per key across instances) reloads it. -1 (the default) takes
+        /// <c>CachingOptions.StaleWhileRevalidate</c>; 0 turns it off. An invalidation removes the stale copy too.
+        /// On a write, applies to the entry <see cref="WriteThrough"/> stores.
+        /// </summary>
+        public int StaleWhileRevalidate { get; set; } = -1;
+
+        /// <summary>
         /// Key templates that a successful write deletes as well, each a complete key such as
         /// <c>"user_posts:{userId}"</c> or <c>"recent_posts:global"</c>. Ignored on GET and HEAD.
         /// </summary>

@@ -20,6 +20,20 @@ public sealed class CacheEntryOptions
     /// template, not a formatted value, to keep the number of distinct tags small.
     /// </summary>
     public string? KeyPrefix { get; init; }
+
+    /// <summary>
+    /// How long past its expiration the entry is kept to answer when its reload fails (the factory or handler
+    /// throws, or a handler answers 5xx): stale-if-error (RFC 5861). Null: <see cref="CachingOptions.StaleIfError"/>.
+    /// An invalidation removes the stale copy too.
+    /// </summary>
+    public TimeSpan? StaleIfError { get; init; }
+
+    /// <summary>
+    /// How long past its expiration the entry is served at once while one reload (per key, across instances) runs:
+    /// stale-while-revalidate (RFC 5861). Null: <see cref="CachingOptions.StaleWhileRevalidate"/>. An invalidation
+    /// removes the stale copy too.
+    /// </summary>
+    public TimeSpan? StaleWhileRevalidate { get; init; }
 }
 
 /// <summary>The outcome of <see cref="ICache.TryGetAsync{T}"/>.</summary>

@@ -41,6 +41,21 @@ public sealed class CachingOptions
     /// </summary>
     public TimeSpan NamespaceVersionLifetime { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// Stale-if-error (RFC 5861) for every entry that does not set its own: how long past its expiration an entry is
+    /// kept to answer, marked stale, when its reload fails (the handler or factory throws, a handler answers 5xx).
+    /// Zero (the default) turns it off. Entries then live this much longer in the store; an invalidation removes the
+    /// stale copy too.
+    /// </summary>
+    public TimeSpan StaleIfError { get; set; }
+
+    /// <summary>
+    /// Stale-while-revalidate (RFC 5861) for every entry that does not set its own: how long past its expiration an
+    /// entry is served at once, marked stale, while one reload per key (across instances, through the key's lease)
+    /// runs in the request that found it stale. Zero (the default) turns it off.
+    /// </summary>
+    public TimeSpan StaleWhileRevalidate { get; set; }
+
     /// <summary>Keys asked for per SCAN call (its COUNT) during pattern deletes. Default 1000.</summary>
     public int ScanPageSize { get; set; } = 1000;
 

@@ -50,6 +50,8 @@ public sealed class DiagnosticTests
     [InlineData("CACHE008", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("post")] async Task (int id) => await Task.Yield());""", "Task", "'Task'")]
     [InlineData("CACHE009", DiagnosticSeverity.Error, """app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["orig:{update.Original}"])] (int id, PostUpdate update) => 1);""", "update.Original", "no invariant text form")]
     [InlineData("CACHE010", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("post", Expiration = 0)] (int id) => 1);""", "0", "positive")]
+    [InlineData("CACHE021", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("post", StaleIfError = -30)] (int id) => 1);""", "-30", "StaleIfError is -30 seconds")]
+    [InlineData("CACHE021", DiagnosticSeverity.Error, """app.MapGet("/p/{id}", [Cache("post", StaleWhileRevalidate = -2)] (int id) => 1);""", "-2", "CachingOptions.StaleWhileRevalidate")]
     [InlineData("CACHE012", DiagnosticSeverity.Warning, """var handler = [Cache("post")] (int id) => 1; app.MapGet("/p/{id}", handler);""", "Cache(\"post\")", "not applied")]
     [InlineData("CACHE013", DiagnosticSeverity.Warning, """app.MapPut("/p/{id}", [Cache("post", PatternToInvalidateExtra = ["user_{id}*"])] (int id) => 1);""", "{id}*", "separate placeholders")]
     [InlineData("CACHE020", DiagnosticSeverity.Warning, """app.MapPut("/p/{id}", [Cache("post", PatternToInvalidateExtra = ["user_{id}_posts"])] (int id) => 1);""", "\"user_{id}_posts\"", "did you mean \"user_{id}_posts*\"?")]
@@ -84,6 +86,29 @@ public sealed class DiagnosticTests
 
         Assert.Empty(run.Diagnostics);
         Assert.Contains("ReadThroughAsync<int>(context, next, Endpoint, " + Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(global::Caching.Keys.CacheKey.Create("recent_posts", id), true) + ")", run.GeneratedSources.Single().SourceText.ToString());
+    }
+
+    [Theory]
+    [InlineData("StaleIfError = 600", "staleIfErrorSeconds: 600")]
+    [InlineData("StaleWhileRevalidate = 0", "staleWhileRevalidateSeconds: 0")]
+    [InlineData("StaleIfError = -1", null)]
+    public void Stale_windows_reach_the_endpoint_and_minus_one_leaves_the_option(string setting, string? emitted)
+    {
+        string source = Prelude + "app.MapGet(\"/p/{id}\", [Cache(\"post\", " + setting + ")] (int id) => 1);" + Epilogue;
+
+        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+
+        Assert.Empty(run.Diagnostics);
+        string generated = run.GeneratedSources.Single().SourceText.ToString();
+        if (emitted is null)
+        {
+            Assert.DoesNotContain("Seconds: -1", generated, StringComparison.Ordinal);
+            Assert.DoesNotContain("staleIfErrorSeconds", generated, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains(emitted, generated);
+        }
     }
 
     [Fact]
@@ -326,7 +351,7 @@ public sealed class DiagnosticTests
         string releases = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Caching.Generator", "AnalyzerReleases.Unshipped.md"));
         string tests = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "Caching.Generator.Tests", "DiagnosticTests.cs"));
 
-        Assert.Equal(20, ids.Length);
+        Assert.Equal(21, ids.Length);
         Assert.All(ids, id => Assert.Contains(id + " |", releases));
         Assert.All(ids, id => Assert.Contains("\"" + id + "\"", tests));
     }

@@ -81,6 +81,13 @@ namespace Caching.Generator.Diagnostics
             DiagnosticSeverity.Error,
             "Expiration is the time to live of an entry, in seconds.");
 
+        public static readonly DiagnosticDescriptor NegativeStaleWindow = Create(
+            "CACHE021",
+            "Stale window must not be negative",
+            "{0} is {1} seconds; set 0 (off), a positive number of seconds, or leave it out to take CachingOptions.{0}",
+            DiagnosticSeverity.Error,
+            "StaleIfError and StaleWhileRevalidate are how long past its expiration an entry may be served stale, in seconds; -1, the default, takes the option of the same name.");
+
         public static readonly DiagnosticDescriptor PrefixWithDifferentTypes = Create(
             "CACHE011",
             "One key prefix cached with different result types",

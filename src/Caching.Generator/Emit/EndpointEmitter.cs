@@ -304,6 +304,16 @@ namespace Caching.Generator.Emit
                 arguments.Add("writesText: true");
             }
 
+            if (endpoint.StaleIfError >= 0)
+            {
+                arguments.Add("staleIfErrorSeconds: " + endpoint.StaleIfError.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            if (endpoint.StaleWhileRevalidate >= 0)
+            {
+                arguments.Add("staleWhileRevalidateSeconds: " + endpoint.StaleWhileRevalidate.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
             if (endpoint.VaryByUser)
             {
                 arguments.Add("varyByUser: true");

@@ -94,6 +94,8 @@ namespace Caching.Generator.Model
         bool WriteThrough,
         ResultModel Result,
         bool VaryByUser = false,
+        int StaleIfError = -1,
+        int StaleWhileRevalidate = -1,
         SourceAnchor? Anchor = null);
 
     /// <summary>

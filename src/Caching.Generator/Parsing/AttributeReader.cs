@@ -51,6 +51,15 @@ namespace Caching.Generator.Parsing
 
         public SyntaxNode? ExpirationNode { get; private set; }
 
+        /// <summary>The attribute's StaleIfError seconds; -1 when it takes the option.</summary>
+        public int StaleIfError { get; private set; } = -1;
+
+        /// <summary>The attribute's StaleWhileRevalidate seconds; -1 when it takes the option.</summary>
+        public int StaleWhileRevalidate { get; private set; } = -1;
+
+        /// <summary>The first stale window set below -1, with where it is written, for the diagnostic.</summary>
+        public (string Name, int Seconds, SyntaxNode Node)? NegativeStaleWindow { get; private set; }
+
         public bool WriteThrough { get; private set; }
 
         public bool VaryByUser { get; private set; }
@@ -141,6 +150,14 @@ namespace Caching.Generator.Parsing
                     case "Expiration" when named.Value.Value is int seconds:
                         reader.Expiration = seconds;
                         reader.ExpirationNode = expression;
+                        break;
+                    case "StaleIfError" when named.Value.Value is int staleIfError:
+                        reader.StaleIfError = staleIfError;
+                        reader.NegativeStaleWindow ??= staleIfError < -1 ? ("StaleIfError", staleIfError, expression) : null;
+                        break;
+                    case "StaleWhileRevalidate" when named.Value.Value is int staleWhileRevalidate:
+                        reader.StaleWhileRevalidate = staleWhileRevalidate;
+                        reader.NegativeStaleWindow ??= staleWhileRevalidate < -1 ? ("StaleWhileRevalidate", staleWhileRevalidate, expression) : null;
                         break;
                     case "WriteThrough" when named.Value.Value is bool writeThrough:
                         reader.WriteThrough = writeThrough;

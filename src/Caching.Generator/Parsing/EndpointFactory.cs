@@ -34,6 +34,11 @@ namespace Caching.Generator.Parsing
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NonPositiveExpiration, where, attribute.Expiration.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             }
 
+            if (attribute.NegativeStaleWindow is { } negative)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NegativeStaleWindow, LocationInfo.From(negative.Node.SyntaxTree, negative.Node.Span), negative.Name, negative.Seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+
             if (access == AccessKind.Read)
             {
                 foreach (string setting in attribute.WriteOnlySettings())
@@ -105,6 +110,8 @@ namespace Caching.Generator.Parsing
                 attribute.WriteThrough,
                 result,
                 attribute.VaryByUser,
+                attribute.StaleIfError,
+                attribute.StaleWhileRevalidate,
                 new SourceAnchor(handler.ContainingAssembly?.Name ?? string.Empty, attribute.SourceFilePath, attribute.SourceLineNumber));
             return new ParseResult(model, diagnostics.ToEquatableArray());
         }

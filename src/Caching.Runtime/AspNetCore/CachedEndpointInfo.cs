@@ -18,8 +18,14 @@ public sealed class CachedEndpointInfo
     /// <param name="writeThrough">The attribute's <see cref="CacheAttribute.WriteThrough"/>.</param>
     /// <param name="writesText">Whether the handler returns a string that is written as plain text.</param>
     /// <param name="varyByUser">The attribute's <see cref="CacheAttribute.VaryByUser"/>.</param>
-    public CachedEndpointInfo(string keyPrefixTemplate, int expirationSeconds, bool writeThrough = false, bool writesText = false, bool varyByUser = false)
+    /// <param name="staleIfErrorSeconds">The attribute's <see cref="CacheAttribute.StaleIfError"/>; -1: the option's.</param>
+    /// <param name="staleWhileRevalidateSeconds">The attribute's <see cref="CacheAttribute.StaleWhileRevalidate"/>; -1: the option's.</param>
+    public CachedEndpointInfo(string keyPrefixTemplate, int expirationSeconds, bool writeThrough = false, bool writesText = false, bool varyByUser = false, int staleIfErrorSeconds = -1, int staleWhileRevalidateSeconds = -1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(staleIfErrorSeconds, -1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(staleWhileRevalidateSeconds, -1);
+        StaleIfError = staleIfErrorSeconds < 0 ? null : TimeSpan.FromSeconds(staleIfErrorSeconds);
+        StaleWhileRevalidate = staleWhileRevalidateSeconds < 0 ? null : TimeSpan.FromSeconds(staleWhileRevalidateSeconds);
         ArgumentException.ThrowIfNullOrEmpty(keyPrefixTemplate);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(expirationSeconds);
         KeyPrefixTemplate = keyPrefixTemplate;
@@ -28,8 +34,25 @@ public sealed class CachedEndpointInfo
         WritesText = writesText;
         ContentType = writesText ? TextContentType : JsonContentType;
         VaryByUser = varyByUser;
-        ReadOptions = new CacheEntryOptions { Expiration = Expiration, KeyPrefix = keyPrefixTemplate };
+        ReadOptions = Options(null, null);
     }
+
+    // The options of one entry of this endpoint.
+    internal CacheEntryOptions Options(string? namespaceName, IReadOnlyList<string>? tags) => new()
+    {
+        Namespace = namespaceName,
+        Tags = tags,
+        Expiration = Expiration,
+        KeyPrefix = KeyPrefixTemplate,
+        StaleIfError = StaleIfError,
+        StaleWhileRevalidate = StaleWhileRevalidate,
+    };
+
+    /// <summary>The endpoint's stale-if-error window; null: <see cref="CachingOptions.StaleIfError"/>.</summary>
+    public TimeSpan? StaleIfError { get; }
+
+    /// <summary>The endpoint's stale-while-revalidate window; null: <see cref="CachingOptions.StaleWhileRevalidate"/>.</summary>
+    public TimeSpan? StaleWhileRevalidate { get; }
 
     // The options of a read without namespace or tags: made once, not per request.
     internal CacheEntryOptions ReadOptions { get; }

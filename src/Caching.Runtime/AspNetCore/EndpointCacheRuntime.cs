@@ -106,17 +106,50 @@ public sealed class EndpointCacheRuntime
 
         if (step.Served is { } stored)
         {
-            return await ServeAfterFiltersAsync(context, next, endpoint, stored).ConfigureAwait(false);
+            return await ServeAfterFiltersAsync(context, next, endpoint, stored, step.StaleSince).ConfigureAwait(false);
         }
 
         await using ReadThrough.PendingLoad load = step.Load!;
         SetStatusHeader(http, CacheOutcome.Miss);
         await using ResponseCapture capture = ResponseCapture.Start(http, _maxBodySize);
-        object? result = await next(context).ConfigureAwait(false);
-        await ExecuteAsync<T>(http, result).ConfigureAwait(false);
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failed = null;
+        try
+        {
+            object? result = await next(context).ConfigureAwait(false);
+            await ExecuteAsync<T>(http, result).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && load.StaleIfError is not null)
+        {
+            failed = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
+        }
+
         await capture.EndAsync().ConfigureAwait(false);
+        if ((failed is not null || http.Response.StatusCode >= StatusCodes.Status500InternalServerError) && await TryServeStaleOnErrorAsync(http, capture, endpoint, load, failed?.SourceException).ConfigureAwait(false))
+        {
+            return Results.Empty;
+        }
+
+        failed?.Throw();
         await FinishMissAsync(http, capture, endpoint, load, ResponsePolicy.IsStorable(http, capture)).ConfigureAwait(false);
         return Results.Empty;
+    }
+
+    // Stale-if-error: a reload that threw or answered 5xx, within the entry's window, is answered with the stored
+    // response instead (status, headers and body as stored, marked stale), unless some of its response already left.
+    // What the handler set on the response is dropped; what was there before it ran (the app's middleware) stays.
+    private async ValueTask<bool> TryServeStaleOnErrorAsync(HttpContext http, ResponseCapture capture, CachedEndpointInfo endpoint, ReadThrough.PendingLoad load, Exception? failure)
+    {
+        if (load.StaleIfError is not { } stale || http.Response.HasStarted || capture.Overflowed)
+        {
+            return false;
+        }
+
+        int status = failure is null ? http.Response.StatusCode : StatusCodes.Status500InternalServerError;
+        load.ReportStaleServed(failure);
+        capture.ResetResponse();
+        SetStatusHeader(http, CacheOutcome.StaleOnError, status);
+        await StoredResponse.Read(stale, endpoint.ContentType).WriteAsync(http, null, _time.GetUtcNow()).ConfigureAwait(false);
+        return true;
     }
 
     // A miss the hit path began (its read took the key's lease) goes on here, once the request is bound; any other
@@ -135,7 +168,7 @@ public sealed class EndpointCacheRuntime
     private static CacheEntryOptions EntryOf(string? namespaceName, string[]? tags, CachedEndpointInfo endpoint)
         => namespaceName is null && tags is null
             ? endpoint.ReadOptions
-            : new CacheEntryOptions { Namespace = namespaceName, Tags = tags, Expiration = endpoint.Expiration, KeyPrefix = endpoint.KeyPrefixTemplate };
+            : endpoint.Options(namespaceName, tags);
 
     // Starts the read of one endpoint's entry; null when the key cannot be used (too long, say): the handler then
     // answers, uncached.
@@ -157,7 +190,7 @@ public sealed class EndpointCacheRuntime
     // 400, which tells ASP.NET Core's request delegate not to call the handler. A filter that lets the request
     // through (sets no status, returns what it got: Results.Empty) gets the stored response sent; anything else is
     // the filter's own answer. Headers the filters set on this request are theirs and are not overwritten.
-    private async ValueTask<object?> ServeAfterFiltersAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, CachedEndpointInfo endpoint, ReadOnlyMemory<byte> stored)
+    private async ValueTask<object?> ServeAfterFiltersAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, CachedEndpointInfo endpoint, ReadOnlyMemory<byte> stored, DateTimeOffset? staleSince)
     {
         HttpContext http = context.HttpContext;
         KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] headersBefore = ResponseCapture.SnapshotHeaders(http);
@@ -182,7 +215,7 @@ public sealed class EndpointCacheRuntime
         if (result is EmptyHttpResult && !statusSet && !http.Response.HasStarted)
         {
             HashSet<string>? keep = ResponseCapture.ChangedHeaderNames(http, headersBefore);
-            SetStatusHeader(http, CacheOutcome.Hit);
+            SetStatusHeader(http, staleSince is null ? CacheOutcome.Hit : CacheOutcome.StaleWhileRevalidating, staleSince: staleSince);
             await StoredResponse.Read(stored, endpoint.ContentType).WriteAsync(http, keep, _time.GetUtcNow()).ConfigureAwait(false);
             return Results.Empty;
         }
@@ -354,7 +387,7 @@ public sealed class EndpointCacheRuntime
             var cached = new CachedResponse(stored, endpoint.ContentType, _time.GetUtcNow());
             if (ResponsePolicy.Accepts(http.Request, cached.ContentType))
             {
-                SetStatusHeader(http, CacheOutcome.Hit);
+                SetStatusHeader(http, step.StaleSince is null ? CacheOutcome.Hit : CacheOutcome.StaleWhileRevalidating, staleSince: step.StaleSince);
                 context.Result = cached;
                 return;
             }
@@ -612,7 +645,7 @@ public sealed class EndpointCacheRuntime
         string prefix = endpoint.KeyPrefixTemplate;
         (byte[], CacheEntryOptions)? written = writeThrough is null
             ? null
-            : (writeThrough, new CacheEntryOptions { Expiration = endpoint.Expiration, Namespace = set.EntryNamespace, Tags = set.EntryTags, KeyPrefix = prefix });
+            : (writeThrough, new CacheEntryOptions { Expiration = endpoint.Expiration, Namespace = set.EntryNamespace, Tags = set.EntryTags, KeyPrefix = prefix, StaleIfError = endpoint.StaleIfError, StaleWhileRevalidate = endpoint.StaleWhileRevalidate });
         if (_pending.HasPending)
         {
             // Earlier invalidations wait for the store: keep the order, wait behind them.
@@ -640,11 +673,15 @@ public sealed class EndpointCacheRuntime
         Miss,
         Stored,
         Bypass,
+        StaleWhileRevalidating,
+        StaleOnError,
     }
 
-    // X-Cache (HIT or MISS) and RFC 9211 Cache-Status: "hit"; "fwd=miss", with "stored" when the response was
-    // handed to the store; "fwd=bypass" when the request's credentials kept the cache out.
-    private void SetStatusHeader(HttpContext http, CacheOutcome outcome)
+    // X-Cache (HIT, MISS or STALE) and RFC 9211 Cache-Status: "hit"; "fwd=miss", with "stored" when the response
+    // was handed to the store; "fwd=bypass" when the request's credentials kept the cache out; a stale value served
+    // while another request reloads it is a hit with a negative ttl (seconds past its freshness), and one served
+    // because the reload failed says so: "fwd=stale; fwd-status=" the status the handler gave (500 when it threw).
+    private void SetStatusHeader(HttpContext http, CacheOutcome outcome, int failedStatus = 0, DateTimeOffset? staleSince = null)
     {
         if (!_addStatusHeader || http.Response.HasStarted)
         {
@@ -654,7 +691,12 @@ public sealed class EndpointCacheRuntime
         IHeaderDictionary headers = http.Response.Headers;
         if (outcome != CacheOutcome.Bypass)
         {
-            headers[CacheStatusHeader] = outcome == CacheOutcome.Hit ? "HIT" : "MISS";
+            headers[CacheStatusHeader] = outcome switch
+            {
+                CacheOutcome.Hit => "HIT",
+                CacheOutcome.StaleWhileRevalidating or CacheOutcome.StaleOnError => "STALE",
+                _ => "MISS",
+            };
         }
 
         headers[StandardCacheStatusHeader] = outcome switch
@@ -662,6 +704,8 @@ public sealed class EndpointCacheRuntime
             CacheOutcome.Hit => "Caching; hit",
             CacheOutcome.Miss => "Caching; fwd=miss",
             CacheOutcome.Stored => "Caching; fwd=miss; stored",
+            CacheOutcome.StaleWhileRevalidating => "Caching; hit; ttl=" + (-Math.Max(0, (long)(_time.GetUtcNow() - staleSince.GetValueOrDefault()).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            CacheOutcome.StaleOnError => "Caching; fwd=stale; fwd-status=" + failedStatus.ToString(System.Globalization.CultureInfo.InvariantCulture),
             _ => "Caching; fwd=bypass",
         };
     }

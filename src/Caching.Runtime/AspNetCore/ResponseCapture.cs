@@ -71,6 +71,23 @@ internal sealed class ResponseCapture : IAsyncDisposable
     }
 
     /// <summary>
+    /// Drops what the endpoint set on the response (status, headers; the body was only buffered, and is dropped
+    /// when the capture is disposed): the response is as it was before the endpoint ran. Only before it started.
+    /// </summary>
+    public void ResetResponse()
+    {
+        HttpResponse response = _http.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.Headers.Clear();
+        foreach (KeyValuePair<string, StringValues> header in _headersBefore)
+        {
+            response.Headers[header.Key] = header.Value;
+        }
+
+        _stream.Release();
+    }
+
+    /// <summary>
     /// The headers the endpoint added or changed while it ran, without the ones that belong to one response only
     /// (framing, date, cookies, the cache's own) and without Content-Type, which is kept apart.
     /// </summary>

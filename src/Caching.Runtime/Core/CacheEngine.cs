@@ -32,6 +32,7 @@ public sealed class CacheEngine
     private readonly ILogger _logger;
     private readonly StoreCircuitBreaker _breaker;
     private readonly MissCoalescer? _coalescer;
+    private readonly TimeProvider _time;
 
     /// <summary>Creates the engine.</summary>
     /// <param name="store">The store entries live in.</param>
@@ -58,7 +59,8 @@ public sealed class CacheEngine
         _options = options.Value;
         _metrics = metrics;
         _logger = logger;
-        _breaker = new StoreCircuitBreaker(_options.CircuitBreakerFailures, _options.CircuitBreakerDuration, timeProvider);
+        _time = timeProvider ?? TimeProvider.System;
+        _breaker = new StoreCircuitBreaker(_options.CircuitBreakerFailures, _options.CircuitBreakerDuration, _time);
         _coalescer = _options.CoalesceMisses ? new MissCoalescer(_options.CoalescingTimeout) : null;
     }
 
@@ -136,26 +138,22 @@ public sealed class CacheEngine
             }
 
             byte[]? value = await Guard(_store.GetAsync(key, cancellationToken)).ConfigureAwait(false);
-            if (value is not null && NamespaceEnvelope.IsLease(value))
+            Held plain = value is null ? default : Interpret(value, null);
+            if (plain.IsLease)
             {
                 // Someone is loading it right now.
                 RecordLookup(hit: false, keyPrefix, countMiss);
-                return new CacheLookup(null, null, null, leasedByOther: true);
+                return new CacheLookup(null, null, null, leasedByOther: true, stale: plain.Stale, freshUntil: plain.FreshUntil);
             }
 
-            if (value is not null && NamespaceEnvelope.IsEnvelope(value))
+            // An entry written by an endpoint that names a namespace, read without one, is not a value: a miss.
+            RecordLookup(plain.Fresh is not null, keyPrefix, countMiss);
+            if (plain.Fresh is { } fresh)
             {
-                // Written by an endpoint that names a namespace; read without one it is not a value: a miss.
-                value = null;
+                return new CacheLookup(fresh, null, null);
             }
 
-            RecordLookup(value is not null, keyPrefix, countMiss);
-            if (value is not null)
-            {
-                return new CacheLookup(value.AsMemory(), null, null);
-            }
-
-            return takeLease ? await LeaseAsync(key, entry, null, null, cancellationToken).ConfigureAwait(false) : new CacheLookup(null, null, null, leasedByOther: _options.UseLeases);
+            return takeLease ? await LeaseAsync(key, entry, null, null, cancellationToken).ConfigureAwait(false) : new CacheLookup(null, null, null, leasedByOther: _options.UseLeases, stale: plain.Stale, freshUntil: plain.FreshUntil);
         }
 
         ValidateName(namespaceName, "namespace", nameof(namespaceName));
@@ -166,22 +164,29 @@ public sealed class CacheEngine
         ValueTask<string?> version = Guard(_store.GetNamespaceVersionAsync(namespaceName, cancellationToken));
         byte[]? stored = await read.ConfigureAwait(false);
         string? currentVersion = await version.ConfigureAwait(false);
-        if (stored is not null && currentVersion is not null && NamespaceEnvelope.TryUnwrap(stored, currentVersion, out ReadOnlyMemory<byte> payload))
+        Held held = stored is null ? default : Interpret(stored, currentVersion ?? string.Empty);
+        if (held.Fresh is { } payload)
         {
             RecordLookup(hit: true, keyPrefix, countMiss);
             return new CacheLookup(payload, namespaceName, currentVersion);
         }
 
         RecordLookup(hit: false, keyPrefix, countMiss);
-        if (stored is not null && NamespaceEnvelope.IsLease(stored))
+        if (held.IsLease)
         {
             // Someone is loading it right now.
-            return new CacheLookup(null, namespaceName, currentVersion, leasedByOther: true);
+            return new CacheLookup(null, namespaceName, currentVersion, leasedByOther: true, stale: held.Stale, freshUntil: held.FreshUntil);
         }
 
         if (!takeLease)
         {
-            return new CacheLookup(null, namespaceName, currentVersion, leasedByOther: _options.UseLeases);
+            return new CacheLookup(null, namespaceName, currentVersion, leasedByOther: _options.UseLeases, stale: held.Stale, freshUntil: held.FreshUntil);
+        }
+
+        if (held.Stale is not null && _options.UseLeases && currentVersion is not null)
+        {
+            // Past its freshness, within its stale window: the reload's lease replaces it, carrying it for readers.
+            return await TakeStaleLeaseAsync(key, entry, stored!, held, namespaceName, currentVersion, cancellationToken).ConfigureAwait(false);
         }
 
         if (stored is not null && _options.UseLeases)
@@ -204,11 +209,22 @@ public sealed class CacheEngine
         LeaseRead read = await Guard(_store.GetOrAcquireLeaseAsync(key, lease, _options.LeaseDuration, cancellationToken)).ConfigureAwait(false);
         if (read.Value is { } value)
         {
-            // A value; someone else's lease (it is loading right now); or an entry written by an endpoint that names a
-            // namespace, which read without one is not a value: a miss whose lease is not free.
-            bool hit = !NamespaceEnvelope.IsLease(value) && !NamespaceEnvelope.IsEnvelope(value);
-            RecordLookup(hit, keyPrefix, countMiss);
-            return hit ? new CacheLookup(value.AsMemory(), null, null) : new CacheLookup(null, null, null, leasedByOther: true, leasedInThisProcess: NamespaceEnvelope.IsThisProcessLease(value));
+            // A value; someone else's lease (it is loading right now); an entry past its freshness, kept for its stale
+            // window, whose reload takes the lease now; or an entry written by an endpoint that names a namespace,
+            // which read without one is not a value: a miss whose lease is not free.
+            Held held = Interpret(value, null);
+            RecordLookup(held.Fresh is not null, keyPrefix, countMiss);
+            if (held.Fresh is { } fresh)
+            {
+                return new CacheLookup(fresh, null, null);
+            }
+
+            if (held.Stale is not null && !held.IsLease)
+            {
+                return await TakeStaleLeaseAsync(key, entry, value, held, null, null, cancellationToken).ConfigureAwait(false);
+            }
+
+            return new CacheLookup(null, null, null, leasedByOther: true, leasedInThisProcess: held.LeaseOfThisProcess, stale: held.Stale, freshUntil: held.FreshUntil);
         }
 
         RecordLookup(hit: false, keyPrefix, countMiss);
@@ -233,6 +249,102 @@ public sealed class CacheEngine
 
         return new CacheLookup(null, null, null, lease);
     }
+
+    // What a key holds, as a reader sees it: a fresh value; a lease (plain, or a stale one carrying the entry it
+    // replaced); an entry past its freshness (IsTimed without Fresh), with its value when still within its stale
+    // window; or nothing usable (an entry of another namespace version, or written with a namespace and read without).
+    private readonly record struct Held(ReadOnlyMemory<byte>? Fresh, ReadOnlyMemory<byte>? Stale, DateTimeOffset FreshUntil, DateTimeOffset StaleUntil, bool IsTimed, bool IsLease, bool LeaseOfThisProcess);
+
+    // namespaceVersion: null for a key read without a namespace; else the namespace's current version ("" if none).
+    private Held Interpret(byte[] stored, string? namespaceVersion)
+    {
+        if (NamespaceEnvelope.IsLease(stored))
+        {
+            return new Held(null, null, default, default, false, true, NamespaceEnvelope.IsThisProcessLease(stored));
+        }
+
+        if (TimedEntry.IsStaleLease(stored))
+        {
+            Held replaced = Interpret(TimedEntry.StaleOf(stored), namespaceVersion);
+            return new Held(null, replaced.Stale, replaced.FreshUntil, replaced.StaleUntil, true, true, NamespaceEnvelope.IsThisProcessLease(TimedEntry.LeaseOf(stored)));
+        }
+
+        bool timed = TimedEntry.TryRead(stored, out DateTimeOffset freshUntil, out DateTimeOffset staleUntil, out byte[] inner);
+        ReadOnlyMemory<byte>? value = null;
+        if (namespaceVersion is null)
+        {
+            if (!NamespaceEnvelope.IsEnvelope(inner))
+            {
+                value = inner;
+            }
+        }
+        else if (NamespaceEnvelope.TryUnwrap(inner, namespaceVersion, out ReadOnlyMemory<byte> payload))
+        {
+            value = payload;
+        }
+
+        if (!timed)
+        {
+            return new Held(value, null, default, default, false, false, false);
+        }
+
+        DateTimeOffset now = _time.GetUtcNow();
+        return now < freshUntil
+            ? new Held(value, null, freshUntil, staleUntil, true, false, false)
+            : new Held(null, now < staleUntil ? value : null, freshUntil, staleUntil, true, false, false);
+    }
+
+    // The reload of an entry past its freshness takes a stale lease by compare-and-set on the entry it read: one
+    // reload per key across instances, and the others still see the stale entry inside the lease. Lost to another
+    // reader (or a write or invalidation meanwhile): leased by another, with the stale value it read.
+    private async ValueTask<CacheLookup> TakeStaleLeaseAsync(string key, CacheEntryOptions? entry, byte[] stored, Held held, string? namespaceName, string? observedVersion, CancellationToken cancellationToken)
+    {
+        TimeSpan left = held.StaleUntil - _time.GetUtcNow();
+        byte[] lease = TimedEntry.StaleLease(NamespaceEnvelope.NewLease(), stored);
+        TimeSpan leaseTtl = left > TimeSpan.Zero && left < _options.LeaseDuration ? left : _options.LeaseDuration;
+        bool taken = await Guard(_store.SetIfLeaseAsync(key, stored, lease, leaseTtl, cancellationToken)).ConfigureAwait(false);
+        if (!taken)
+        {
+            return new CacheLookup(null, namespaceName, observedVersion, leasedByOther: true, stale: held.Stale, freshUntil: held.FreshUntil);
+        }
+
+        if (entry?.Tags is { Count: > 0 })
+        {
+            try
+            {
+                await FileTagsAsync(key, entry, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await ReleaseQuietlyAsync(key, lease).ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        return new CacheLookup(null, namespaceName, observedVersion, lease, stale: held.Stale, freshUntil: held.FreshUntil, restore: held.Stale is null ? null : stored, restoreUntil: held.StaleUntil);
+    }
+
+    /// <summary>
+    /// The longest an entry is kept past its expiration: the larger of its stale-if-error and
+    /// stale-while-revalidate windows (zero: none).
+    /// </summary>
+    internal TimeSpan StaleWindow(CacheEntryOptions? entry)
+    {
+        TimeSpan ifError = StaleIfError(entry);
+        TimeSpan whileRevalidate = StaleWhileRevalidate(entry);
+        return ifError > whileRevalidate ? ifError : whileRevalidate;
+    }
+
+    /// <summary>The entry's stale-if-error window: its own, else <see cref="CachingOptions.StaleIfError"/>.</summary>
+    internal TimeSpan StaleIfError(CacheEntryOptions? entry) => Positive(entry?.StaleIfError ?? _options.StaleIfError);
+
+    /// <summary>The entry's stale-while-revalidate window: its own, else <see cref="CachingOptions.StaleWhileRevalidate"/>.</summary>
+    internal TimeSpan StaleWhileRevalidate(CacheEntryOptions? entry) => Positive(entry?.StaleWhileRevalidate ?? _options.StaleWhileRevalidate);
+
+    /// <summary>The engine's clock.</summary>
+    internal TimeProvider Time => _time;
+
+    private static TimeSpan Positive(TimeSpan value) => value > TimeSpan.Zero ? value : TimeSpan.Zero;
 
     /// <summary>
     /// Files <paramref name="key"/> under the entry's tags, for the longest the entry can live. Called once the key's
@@ -263,7 +375,7 @@ public sealed class CacheEngine
     private TimeSpan LongestTagFiling(CacheEntryOptions entry)
     {
         TimeSpan ttl = entry.Expiration ?? _options.DefaultExpiration;
-        return ttl + TimeSpan.FromTicks((long)(ttl.Ticks * Math.Max(0, _options.ExpirationJitter))) + _options.LeaseDuration;
+        return ttl + TimeSpan.FromTicks((long)(ttl.Ticks * Math.Max(0, _options.ExpirationJitter))) + StaleWindow(entry) + _options.LeaseDuration;
     }
 
     // A miss takes the key's lease (SET NX), tags filed first: an invalidation of the key, by key, pattern or
@@ -277,12 +389,10 @@ public sealed class CacheEngine
             return new CacheLookup(null, namespaceName, observedVersion);
         }
 
-        TimeSpan ttl = entry?.Expiration ?? _options.DefaultExpiration;
         if (entry?.Tags is { Count: > 0 } tags)
         {
-            // Filed for the longest the entry can live: its TTL with the most jitter, plus the lease.
-            TimeSpan longest = ttl + TimeSpan.FromTicks((long)(ttl.Ticks * Math.Max(0, _options.ExpirationJitter))) + _options.LeaseDuration;
-            await Guard(_store.AddToTagsAsync(key, tags, longest, cancellationToken)).ConfigureAwait(false);
+            // Filed for the longest the entry can live: its TTL with the most jitter and its stale window, plus the lease.
+            await Guard(_store.AddToTagsAsync(key, tags, LongestTagFiling(entry), cancellationToken)).ConfigureAwait(false);
         }
 
         byte[] lease = NamespaceEnvelope.NewLease();
@@ -300,6 +410,14 @@ public sealed class CacheEngine
     {
         if (lookup.Lease is { } lease)
         {
+            TimeSpan left = lookup.RestoreUntil - _time.GetUtcNow();
+            if (lookup.Restore is { } stale && left > TimeSpan.Zero)
+            {
+                // A reload that stored nothing puts the stale entry back, for the rest of its stale window.
+                await Guard(_store.SetIfLeaseAsync(key, lease, stale, left, CancellationToken.None)).ConfigureAwait(false);
+                return;
+            }
+
             await Guard(_store.ReleaseLeaseAsync(key, lease, CancellationToken.None)).ConfigureAwait(false);
         }
     }
@@ -348,13 +466,13 @@ public sealed class CacheEngine
                 return null;
             }
 
-            if (NamespaceEnvelope.IsLease(value))
+            Held held = Interpret(value, namespaceName is null ? null : version ?? string.Empty);
+            if (held.IsLease)
             {
                 continue;
             }
 
-            ReadOnlyMemory<byte> payload = value;
-            if (namespaceName is null ? NamespaceEnvelope.IsEnvelope(value) : version is null || !NamespaceEnvelope.TryUnwrap(value, version, out payload))
+            if (held.Fresh is not { } payload)
             {
                 return null;
             }
@@ -438,7 +556,8 @@ public sealed class CacheEngine
                 // No version yet: create one. If another writer created or bumped it meanwhile, a value loaded
                 // after a miss may predate that invalidation, so it is not stored.
                 version = NewVersion();
-                TimeSpan lifetime = ttl > _options.NamespaceVersionLifetime ? ttl : _options.NamespaceVersionLifetime;
+                TimeSpan longest = ttl + StaleWindow(options);
+                TimeSpan lifetime = longest > _options.NamespaceVersionLifetime ? longest : _options.NamespaceVersionLifetime;
                 if (!await Guard(_store.TryCreateNamespaceVersionAsync(namespaceName, version, lifetime, cancellationToken)).ConfigureAwait(false))
                 {
                     if (lookup is not null)
@@ -457,6 +576,16 @@ public sealed class CacheEngine
             }
 
             envelope = NamespaceEnvelope.Wrap(version, value.Span);
+        }
+
+        TimeSpan window = StaleWindow(options);
+        if (window > TimeSpan.Zero)
+        {
+            // Kept past its expiration for its stale window: the store's TTL covers the window, the entry says when
+            // its freshness ends.
+            DateTimeOffset now = _time.GetUtcNow();
+            envelope = TimedEntry.Wrap(now + ttl, now + ttl + window, envelope ?? value.Span);
+            ttl += window;
         }
 
         if (lease is not null)
@@ -680,6 +809,9 @@ public sealed class CacheEngine
             throw new ArgumentException($"The cache {kind} '{name[..Math.Min(name.Length, 64)]}' is longer than the {_options.MaxKeyLength} UTF-8 bytes CachingOptions.MaxKeyLength allows.", parameterName);
         }
     }
+
+    /// <summary>Counts a value served past its expiration; <paramref name="reason"/> is "revalidating" or "error".</summary>
+    internal void RecordStale(string keyPrefix, string reason) => _metrics.StaleServed(keyPrefix, reason);
 
     /// <summary>Counts a lookup in the metrics (used when the caller decides how a first miss was served).</summary>
     internal void RecordLookup(bool hit, string keyPrefix, bool countMiss = true)

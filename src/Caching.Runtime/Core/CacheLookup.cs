@@ -6,8 +6,12 @@ namespace Caching;
 /// </summary>
 public readonly struct CacheLookup
 {
-    internal CacheLookup(ReadOnlyMemory<byte>? value, string? namespaceName, string? observedNamespaceVersion, byte[]? lease = null, bool leasedByOther = false, bool leasedInThisProcess = false)
+    internal CacheLookup(ReadOnlyMemory<byte>? value, string? namespaceName, string? observedNamespaceVersion, byte[]? lease = null, bool leasedByOther = false, bool leasedInThisProcess = false, ReadOnlyMemory<byte>? stale = null, DateTimeOffset freshUntil = default, byte[]? restore = null, DateTimeOffset restoreUntil = default)
     {
+        Stale = stale;
+        FreshUntil = freshUntil;
+        Restore = restore;
+        RestoreUntil = restoreUntil;
         LeasedInThisProcess = leasedInThisProcess;
         Value = value;
         NamespaceName = namespaceName;
@@ -21,6 +25,21 @@ public readonly struct CacheLookup
     /// if no invalidation removed the lease while the value was loading.
     /// </summary>
     internal byte[]? Lease { get; }
+
+    /// <summary>
+    /// On a miss, the entry's value past its freshness, within its stale window (stale-if-error,
+    /// stale-while-revalidate); null when there is none.
+    /// </summary>
+    internal ReadOnlyMemory<byte>? Stale { get; }
+
+    /// <summary>When the stale value's freshness ended.</summary>
+    internal DateTimeOffset FreshUntil { get; }
+
+    /// <summary>The stale entry a reload's lease replaced, put back when the reload stores nothing.</summary>
+    internal byte[]? Restore { get; }
+
+    /// <summary>The end of <see cref="Restore"/>'s stale window.</summary>
+    internal DateTimeOffset RestoreUntil { get; }
 
     /// <summary>Whether another caller (here or on another instance) holds the key's lease: it is loading the value.</summary>
     public bool LeasedByOther { get; }

@@ -32,7 +32,18 @@ internal sealed class DefaultCache : ICache
         }
 
         await using ReadThrough.PendingLoad load = step.Load!;
-        T value = await factory(cancellationToken).ConfigureAwait(false);
+        T value;
+        try
+        {
+            value = await factory(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && load.StaleIfError is { } stale)
+        {
+            // Stale-if-error: the factory failed within the entry's window; its last value answers, and stays.
+            load.ReportStaleServed(ex);
+            return Deserialize<T>(stale);
+        }
+
         if (value is not null && load.CanStore)
         {
             await load.StoreAsync(Serialize(value), cancellationToken).ConfigureAwait(false);

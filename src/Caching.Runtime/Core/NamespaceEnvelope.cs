@@ -51,7 +51,7 @@ internal static class NamespaceEnvelope
         => IsLease(stored) && System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(stored.AsSpan(2)) == ProcessLeaseId;
 
     /// <summary>Whether <paramref name="stored"/> is a lease placeholder rather than a value.</summary>
-    public static bool IsLease(byte[] stored) => stored.Length == 18 && stored[0] == Magic && stored[1] == 0x03;
+    public static bool IsLease(ReadOnlySpan<byte> stored) => stored.Length == 18 && stored[0] == Magic && stored[1] == 0x03;
 
     /// <summary>Returns the payload when <paramref name="stored"/> was written under <paramref name="currentVersion"/>.</summary>
     public static bool TryUnwrap(byte[] stored, string currentVersion, out ReadOnlyMemory<byte> payload)

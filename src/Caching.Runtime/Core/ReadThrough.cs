@@ -92,7 +92,8 @@ internal sealed class ReadThrough
         // The lease holder leads this process's single flight for the key at once, so that the requests that read
         // the key while it loads follow it rather than load for themselves. A request that began to lead between
         // the read and here waits for this lease holder instead (it sees the lease is this process's).
-        TaskCompletionSource<byte[]?>? lead = _coalescer?.TryLead(key, key, entry, out _);
+        // A reload while the stale value is served leads no flight: the others are served the stale value.
+        TaskCompletionSource<byte[]?>? lead = Revalidates(lookup, entry) ? null : _coalescer?.TryLead(key, key, entry, out _);
         return new ReadStep(null, new PendingLoad(this, key, entry, lookup, lead is null ? null : key, lead));
     }
 
@@ -212,6 +213,21 @@ internal sealed class ReadThrough
             return new ReadStep(filled, null);
         }
 
+        if (Revalidates(lookup, entry))
+        {
+            // Stale-while-revalidate: the value past its freshness is served at once. The reload runs in the request
+            // that took the key's lease (one across instances), without leading this process's flight: the requests
+            // that follow it are told to read for themselves, and are served the stale value too.
+            Complete(flight, lead, MissCoalescer.ReadYourself);
+            if (lookup.HoldsLease)
+            {
+                return new ReadStep(null, new PendingLoad(this, key, entry, lookup, null, null));
+            }
+
+            _engine.RecordStale(entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix, "revalidating");
+            return new ReadStep(lookup.Stale, null, lookup.FreshUntil);
+        }
+
         if (lookup.LeasedByOther && (_waitForLeaseHolder || lookup.LeasedInThisProcess))
         {
             // Another caller (here or on another instance) is loading the key: take its value when it comes.
@@ -239,6 +255,10 @@ internal sealed class ReadThrough
 
         return new ReadStep(null, new PendingLoad(this, key, entry, lookup, flight, lead));
     }
+
+    // Whether a miss found a value past its freshness that is still within the entry's stale-while-revalidate window.
+    private bool Revalidates(CacheLookup lookup, CacheEntryOptions entry)
+        => lookup.Stale is not null && _engine.Time.GetUtcNow() < lookup.FreshUntil + _engine.StaleWhileRevalidate(entry);
 
     // A load that stores nothing: the store failed, or another load of this process holds the key's lease.
     private PendingLoad Unstored(string key, CacheEntryOptions entry) => new(this, key, entry, null, null, null);
@@ -308,8 +328,11 @@ internal sealed class ReadThrough
     // Cancellation is the caller's; a bad key is the caller's mistake. Anything else is the store failing.
     private static bool IsStoreFailure(Exception ex) => ex is not OperationCanceledException and not ArgumentException;
 
-    /// <summary>How a read goes on: <see cref="Served"/> bytes, or a <see cref="Load"/> for the caller to run.</summary>
-    internal readonly record struct ReadStep(ReadOnlyMemory<byte>? Served, PendingLoad? Load);
+    /// <summary>
+    /// How a read goes on: <see cref="Served"/> bytes, or a <see cref="Load"/> for the caller to run. Served bytes with
+    /// a <see cref="StaleSince"/> are a value past its freshness, served while another request reloads it.
+    /// </summary>
+    internal readonly record struct ReadStep(ReadOnlyMemory<byte>? Served, PendingLoad? Load, DateTimeOffset? StaleSince = null);
 
     /// <summary>
     /// A miss the caller loads: store the loaded bytes through <see cref="StoreAsync"/> (only the lease holder
@@ -360,6 +383,24 @@ internal sealed class ReadThrough
         public byte[]? Stored => _stored;
 
         /// <summary>
+        /// The entry's last value, past its freshness, when the load may answer with it because it failed (the
+        /// stale-if-error window has not ended); null otherwise.
+        /// </summary>
+        public ReadOnlyMemory<byte>? StaleIfError
+            => _lookup is { Stale: { } stale } lookup && _owner._engine.Time.GetUtcNow() < lookup.FreshUntil + _owner._engine.StaleIfError(_entry) ? (ReadOnlyMemory<byte>?)stale : null;
+
+        /// <summary>When the stale value's freshness ended.</summary>
+        public DateTimeOffset StaleSince => _lookup?.FreshUntil ?? default;
+
+        /// <summary>Counts and logs a failed load answered with <see cref="StaleIfError"/>.</summary>
+        public void ReportStaleServed(Exception? failure)
+        {
+            long seconds = Math.Max(0, (long)(_owner._engine.Time.GetUtcNow() - StaleSince).TotalSeconds);
+            Log.ServedStaleOnError(_owner._logger, _key, seconds, failure);
+            _owner._engine.RecordStale(_entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix, "error");
+        }
+
+        /// <summary>
         /// Stores the loaded bytes: refused (false) when this load may not store, when an invalidation or another
         /// write came in since the lookup, or when the store fails (logged).
         /// </summary>
@@ -385,6 +426,15 @@ internal sealed class ReadThrough
         {
             if (Interlocked.Exchange(ref _done, 1) != 0)
             {
+                return;
+            }
+
+            if (_stored is null && _lookup is { HoldsLease: true, Restore: not null } reload)
+            {
+                // A reload that stored nothing puts the stale entry back first; this process's followers then read
+                // for themselves, and find it (stale-if-error answers them too).
+                await _owner.TryReleaseLeaseAsync(_key, reload).ConfigureAwait(false);
+                _owner.Complete(_flight, _lead, MissCoalescer.ReadYourself);
                 return;
             }
 

@@ -49,4 +49,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Connection to {Endpoint} restored: the local cache level was cleared, as invalidation messages may have been missed")]
     public static partial void LocalCacheCleared(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Reloading cache key {Key} failed; its stale value, expired {Seconds} s ago, was served instead (stale-if-error)")]
+    public static partial void ServedStaleOnError(ILogger logger, string key, long seconds, Exception? exception);
 }

@@ -30,6 +30,11 @@ internal sealed class CachingOptionsValidator(IServiceProvider services) : IVali
             failures.Add($"Caching:DefaultExpiration is {options.DefaultExpiration}; set a positive time span such as 01:00:00.");
         }
 
+        if (options.StaleIfError < TimeSpan.Zero || options.StaleWhileRevalidate < TimeSpan.Zero)
+        {
+            failures.Add($"Caching:StaleIfError is {options.StaleIfError} and Caching:StaleWhileRevalidate {options.StaleWhileRevalidate}; set zero (off) or a positive time span such as 00:05:00.");
+        }
+
         if (options.NamespaceVersionLifetime <= TimeSpan.Zero)
         {
             failures.Add($"Caching:NamespaceVersionLifetime is {options.NamespaceVersionLifetime}; set a positive time span such as 1.00:00:00.");

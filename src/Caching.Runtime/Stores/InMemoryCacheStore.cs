@@ -51,6 +51,9 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
 
     private long Now => _time.GetUtcNow().UtcTicks;
 
+    // The clock entries expire by.
+    internal TimeProvider Time => _time;
+
     /// <inheritdoc />
     public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {

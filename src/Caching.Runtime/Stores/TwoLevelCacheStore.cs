@@ -138,7 +138,7 @@ public sealed class TwoLevelCacheStore : ICacheStore, IStoreAvailability, IAsync
         ValueTask<TimeSpan?> left = _remote.GetTimeToLiveAsync(key, cancellationToken);
         byte[]? remote = await read.ConfigureAwait(false);
         TimeSpan? remaining = await left.ConfigureAwait(false);
-        if (listening && remote is not null && !NamespaceEnvelope.IsLease(remote) && remaining is { } ttl && ttl > TimeSpan.Zero && Interlocked.Read(ref _localEpoch) == epoch)
+        if (listening && remote is not null && LocalLifetime(remote, remaining) is { } ttl && Interlocked.Read(ref _localEpoch) == epoch)
         {
             await SetLocalAsync(key, remote, ttl, epoch).ConfigureAwait(false);
         }
@@ -219,12 +219,35 @@ public sealed class TwoLevelCacheStore : ICacheStore, IStoreAvailability, IAsync
     {
         long epoch = Interlocked.Read(ref _localEpoch);
         bool stored = await _remote.SetIfLeaseAsync(key, lease, value, timeToLive, cancellationToken).ConfigureAwait(false);
-        if (stored)
+        if (stored && LocalLifetime(value.Span, timeToLive) is { } ttl)
         {
-            await SetLocalAsync(key, value, timeToLive, epoch).ConfigureAwait(false);
+            await SetLocalAsync(key, value, ttl, epoch).ConfigureAwait(false);
+        }
+        else if (stored)
+        {
+            // A lease (a reload's, replacing a stale entry) never goes into L1; the copy L1 held is gone.
+            await _local.DeleteAsync([key], cancellationToken).ConfigureAwait(false);
         }
 
         return stored;
+    }
+
+    // How long a copy may live in L1: never a lease; an entry kept for a stale window only while it is fresh (its
+    // reload, on whichever instance, then goes through Redis and its lease); others as long as they live in Redis.
+    private TimeSpan? LocalLifetime(ReadOnlySpan<byte> value, TimeSpan? remaining)
+    {
+        if (remaining is not { } ttl || ttl <= TimeSpan.Zero || NamespaceEnvelope.IsLease(value) || TimedEntry.IsStaleLease(value))
+        {
+            return null;
+        }
+
+        if (TimedEntry.FreshUntil(value) is { } freshUntil)
+        {
+            TimeSpan fresh = freshUntil - _local.Time.GetUtcNow();
+            return fresh <= TimeSpan.Zero ? null : fresh < ttl ? fresh : ttl;
+        }
+
+        return ttl;
     }
 
     /// <inheritdoc />

@@ -25,6 +25,18 @@ public sealed class BlogStore
     /// <summary>The data the tagged reads return; a tag write bumps it.</summary>
     public int TaggedVersion;
 
+    /// <summary>While set, the origin is down: <see cref="Origin"/> throws, the 503 endpoints answer 503.</summary>
+    public volatile bool OriginDown;
+
+    /// <summary>Holds the stale-while-revalidate reads' handler while closed.</summary>
+    public TaskCompletionSource? ReloadGate { get; set; }
+
+    /// <summary>Set when a stale-while-revalidate read's handler runs.</summary>
+    public TaskCompletionSource? ReloadEntered { get; set; }
+
+    /// <summary>A post, read from an origin that may be down.</summary>
+    public Post Origin(int id) => OriginDown ? throw new InvalidOperationException("database down") : Posts[id];
+
     public int Calls(string handler) => _calls.GetValueOrDefault(handler);
 
     public void Count(string handler) => _calls.AddOrUpdate(handler, 1, (_, n) => n + 1);
