@@ -56,6 +56,14 @@ public sealed class CachingOptions
     /// </summary>
     public TimeSpan StaleWhileRevalidate { get; set; }
 
+    /// <summary>
+    /// Soft timeout: when an entry's reload has a stale value at hand (within its <see cref="StaleIfError"/> window)
+    /// and the handler or factory has not answered after this long, the request is answered with the stale value;
+    /// the reload goes on and stores its result when it completes, unless an invalidation came in between. Zero (the
+    /// default) turns it off.
+    /// </summary>
+    public TimeSpan SoftTimeout { get; set; }
+
     /// <summary>Keys asked for per SCAN call (its COUNT) during pattern deletes. Default 1000.</summary>
     public int ScanPageSize { get; set; } = 1000;
 

@@ -31,11 +31,37 @@ internal sealed class DefaultCache : ICache
             return Deserialize<T>(hit);
         }
 
-        await using ReadThrough.PendingLoad load = step.Load!;
-        T value;
+        ReadThrough.PendingLoad load = step.Load!;
+        bool goesOn = false;
         try
         {
-            value = await factory(cancellationToken).ConfigureAwait(false);
+            ValueTask<T> loading = factory(cancellationToken);
+            if (!loading.IsCompleted && load.SoftTimeout is { } softTimeout)
+            {
+                // Soft timeout: past it, the stale value answers and the factory goes on, storing when it completes.
+                Task<T> running = loading.AsTask();
+                using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                Task first = await Task.WhenAny(running, Task.Delay(softTimeout, load.Time, timer.Token)).ConfigureAwait(false);
+                await timer.CancelAsync().ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                if (first != running && load.StaleIfError is { } stale)
+                {
+                    goesOn = true;
+                    load.ReportStaleServedOnTimeout();
+                    _ = StoreWhenDoneAsync(running, load);
+                    return Deserialize<T>(stale);
+                }
+
+                loading = new ValueTask<T>(running);
+            }
+
+            T value = await loading.ConfigureAwait(false);
+            if (value is not null && load.CanStore)
+            {
+                await load.StoreAsync(Serialize(value), cancellationToken).ConfigureAwait(false);
+            }
+
+            return value;
         }
         catch (Exception ex) when (ex is not OperationCanceledException && load.StaleIfError is { } stale)
         {
@@ -43,13 +69,35 @@ internal sealed class DefaultCache : ICache
             load.ReportStaleServed(ex);
             return Deserialize<T>(stale);
         }
-
-        if (value is not null && load.CanStore)
+        finally
         {
-            await load.StoreAsync(Serialize(value), cancellationToken).ConfigureAwait(false);
+            if (!goesOn)
+            {
+                await load.DisposeAsync().ConfigureAwait(false);
+            }
         }
+    }
 
-        return value;
+    // A factory that went on past its soft timeout: its value is stored through the load's lease when it comes
+    // (refused if an invalidation came in between), then the load ends.
+    private async Task StoreWhenDoneAsync<T>(Task<T> running, ReadThrough.PendingLoad load)
+    {
+        try
+        {
+            T value = await running.ConfigureAwait(false);
+            if (value is not null && load.CanStore)
+            {
+                await load.StoreAsync(Serialize(value), CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            load.ReportFailedAfterTimeout(ex);
+        }
+        finally
+        {
+            await load.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     // Read and store with the engine's defaults (CachingOptions.DefaultExpiration).

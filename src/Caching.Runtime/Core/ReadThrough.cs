@@ -28,6 +28,7 @@ internal sealed class ReadThrough
     private readonly MissCoalescer? _coalescer;
     private readonly bool _waitForLeaseHolder;
     private readonly TimeSpan _leaseWait;
+    private readonly TimeSpan _softTimeout;
 
     public ReadThrough(CacheEngine engine, IOptions<CachingOptions> options, ILogger<ReadThrough> logger)
     {
@@ -36,6 +37,7 @@ internal sealed class ReadThrough
         _engine = engine;
         _logger = logger;
         _waitForLeaseHolder = options.Value.DistributedStampedeProtection;
+        _softTimeout = options.Value.SoftTimeout;
         _leaseWait = options.Value.CoalescingTimeout;
         _coalescer = engine.Coalescer;
     }
@@ -395,10 +397,30 @@ internal sealed class ReadThrough
         /// <summary>Counts and logs a failed load answered with <see cref="StaleIfError"/>.</summary>
         public void ReportStaleServed(Exception? failure)
         {
-            long seconds = Math.Max(0, (long)(_owner._engine.Time.GetUtcNow() - StaleSince).TotalSeconds);
-            Log.ServedStaleOnError(_owner._logger, _key, seconds, failure);
+            Log.ServedStaleOnError(_owner._logger, _key, SecondsStale, failure);
             _owner._engine.RecordStale(_entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix, "error");
         }
+
+        /// <summary>
+        /// The soft timeout (<see cref="CachingOptions.SoftTimeout"/>) when this load may answer with
+        /// <see cref="StaleIfError"/> once it passes; null when it may not.
+        /// </summary>
+        public TimeSpan? SoftTimeout => _owner._softTimeout > TimeSpan.Zero && StaleIfError is not null ? _owner._softTimeout : null;
+
+        /// <summary>The engine's clock (soft timeouts are measured on it).</summary>
+        public TimeProvider Time => _owner._engine.Time;
+
+        /// <summary>Counts and logs a slow load answered with <see cref="StaleIfError"/> while it goes on.</summary>
+        public void ReportStaleServedOnTimeout()
+        {
+            Log.ServedStaleOnTimeout(_owner._logger, _key, SecondsStale);
+            _owner._engine.RecordStale(_entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix, "timeout");
+        }
+
+        /// <summary>Logs a load that went on past its soft timeout and failed.</summary>
+        public void ReportFailedAfterTimeout(Exception failure) => Log.ReloadAfterTimeoutFailed(_owner._logger, _key, failure);
+
+        private long SecondsStale => Math.Max(0, (long)(_owner._engine.Time.GetUtcNow() - StaleSince).TotalSeconds);
 
         /// <summary>
         /// Stores the loaded bytes: refused (false) when this load may not store, when an invalidation or another

@@ -52,4 +52,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Reloading cache key {Key} failed; its stale value, expired {Seconds} s ago, was served instead (stale-if-error)")]
     public static partial void ServedStaleOnError(ILogger logger, string key, long seconds, Exception? exception);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "Reloading cache key {Key} took longer than the soft timeout; its stale value, expired {Seconds} s ago, was served and the reload goes on")]
+    public static partial void ServedStaleOnTimeout(ILogger logger, string key, long seconds);
+
+    [LoggerMessage(EventId = 18, Level = LogLevel.Warning, Message = "A reload of cache key {Key} that went on past its soft timeout failed; nothing was stored")]
+    public static partial void ReloadAfterTimeoutFailed(ILogger logger, string key, Exception exception);
 }

@@ -30,9 +30,9 @@ internal sealed class CachingOptionsValidator(IServiceProvider services) : IVali
             failures.Add($"Caching:DefaultExpiration is {options.DefaultExpiration}; set a positive time span such as 01:00:00.");
         }
 
-        if (options.StaleIfError < TimeSpan.Zero || options.StaleWhileRevalidate < TimeSpan.Zero)
+        if (options.StaleIfError < TimeSpan.Zero || options.StaleWhileRevalidate < TimeSpan.Zero || options.SoftTimeout < TimeSpan.Zero)
         {
-            failures.Add($"Caching:StaleIfError is {options.StaleIfError} and Caching:StaleWhileRevalidate {options.StaleWhileRevalidate}; set zero (off) or a positive time span such as 00:05:00.");
+            failures.Add($"Caching:StaleIfError is {options.StaleIfError}, Caching:StaleWhileRevalidate {options.StaleWhileRevalidate} and Caching:SoftTimeout {options.SoftTimeout}; set zero (off) or a positive time span such as 00:05:00.");
         }
 
         if (options.NamespaceVersionLifetime <= TimeSpan.Zero)

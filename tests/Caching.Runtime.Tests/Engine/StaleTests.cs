@@ -172,6 +172,55 @@ public abstract class StaleTests : IAsyncLifetime
         Assert.Equal(new CacheResult<string>(true, "timed"), await H.Cache.TryGetAsync<string>("doc:10", Entry()));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Past_the_soft_timeout_a_slow_reload_is_answered_with_the_stale_value_and_stores_when_it_completes_unless_invalidated(bool invalidate)
+    {
+        await using StoreHarness h = await CreateHarnessAsync(o =>
+        {
+            o.ExpirationJitter = 0;
+            o.SoftTimeout = TimeSpan.FromMilliseconds(200);
+        });
+        var entry = new CacheEntryOptions { Expiration = h.ShortTtl, StaleIfError = TimeSpan.FromMinutes(10) };
+        await h.Cache.GetOrCreateAsync("doc:11", _ => ValueTask.FromResult("v1"), entry);
+        await h.AdvanceAsync(h.ShortTtl * 1.5);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Task<string> slow = h.Cache.GetOrCreateAsync("doc:11", async _ =>
+        {
+            await release.Task;
+            done.SetResult();
+            return "v2";
+        }, entry).AsTask();
+        for (int i = 0; i < 100 && !slow.IsCompleted; i++)
+        {
+            await h.AdvanceAsync(TimeSpan.FromMilliseconds(50));
+        }
+
+        Assert.Equal("v1", await slow.WaitAsync(GateTimeout));
+        if (invalidate)
+        {
+            await h.Cache.InvalidateKeysAsync(["doc:11"]);
+        }
+
+        release.SetResult();
+        await done.Task.WaitAsync(GateTimeout);
+        string expected = invalidate ? "v3" : "v2";
+        for (int i = 0; i < 100 && !(await h.Cache.TryGetAsync<string>("doc:11", entry)).Found; i++)
+        {
+            if (invalidate)
+            {
+                await h.Cache.GetOrCreateAsync("doc:11", _ => ValueTask.FromResult("v3"), entry);
+            }
+
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(new CacheResult<string>(true, expected), await h.Cache.TryGetAsync<string>("doc:11", entry));
+    }
+
     private async Task Invalidate(string kind, string key)
     {
         switch (kind)
