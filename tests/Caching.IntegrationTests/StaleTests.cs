@@ -24,7 +24,11 @@ public abstract class StaleEndpointTests : IAsyncLifetime
 
     private BlogStore Db => _host.Db;
 
-    public async Task InitializeAsync() => _host = await TestAppHost.StartAsync(Store, map: StaleEndpoints.Map, time: _time, configure: o => o.ExpirationJitter = 0);
+    public async Task InitializeAsync() => _host = await TestAppHost.StartAsync(Store, map: StaleEndpoints.Map, time: _time, configure: o =>
+    {
+        o.ExpirationJitter = 0;
+        o.SoftTimeout = TimeSpan.FromSeconds(2);
+    });
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
@@ -164,6 +168,46 @@ public abstract class StaleEndpointTests : IAsyncLifetime
             HttpResponseMessage later = await Client.GetAsync("/swr/9");
             Assert.Contains("written", await later.Content.ReadAsStringAsync());
         }
+    }
+
+    [Fact]
+    public async Task A_reload_slower_than_the_soft_timeout_is_answered_with_the_stored_response_and_stores_its_own_when_done()
+    {
+        string before = await (await Client.GetAsync("/slow/10")).Content.ReadAsStringAsync();
+        Db.Posts[10] = Db.Posts[10] with { Title = "reloaded" };
+        _time.Advance(TimeSpan.FromSeconds(90));
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Db.ReloadGate = gate;
+        Db.ReloadEntered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Task<HttpResponseMessage> slow = Client.GetAsync("/slow/10");
+        await Db.ReloadEntered.Task.WaitAsync(GateTimeout);
+        Assert.False(slow.IsCompleted);
+        for (int i = 0; i < 300 && !slow.IsCompleted; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1)); // the soft timeout is 2 s, on the app's clock
+            await Task.Delay(10);
+        }
+
+        HttpResponseMessage stale = await slow.WaitAsync(GateTimeout);
+
+        Assert.Equal(HttpStatusCode.OK, stale.StatusCode);
+        Assert.Equal(before, await stale.Content.ReadAsStringAsync());
+        Assert.Equal("STALE", Header(stale, "X-Cache"));
+        Assert.Equal("Caching; fwd=stale; detail=soft-timeout", Header(stale, "Cache-Status"));
+
+        // The handler goes on; what it sends is stored when it ends.
+        Db.ReloadGate = null;
+        gate.SetResult();
+        string? body = null;
+        for (int i = 0; i < 100 && body?.Contains("reloaded", StringComparison.Ordinal) != true; i++)
+        {
+            body = await (await Client.GetAsync("/slow/10")).Content.ReadAsStringAsync();
+        }
+
+        HttpResponseMessage hit = await Client.GetAsync("/slow/10");
+        Assert.Equal("HIT", Header(hit, "X-Cache"));
+        Assert.Contains("reloaded", await hit.Content.ReadAsStringAsync());
     }
 
     private static string? Header(HttpResponseMessage response, string name)

@@ -111,16 +111,26 @@ public sealed class EndpointCacheRuntime
 
         await using ReadThrough.PendingLoad load = step.Load!;
         SetStatusHeader(http, CacheOutcome.Miss);
+        DetachedResponse? detached = load.SoftTimeout is not null ? DetachedResponse.Start(http) : null;
         await using ResponseCapture capture = ResponseCapture.Start(http, _maxBodySize);
+        Task running = RunHandlerAsync<T>(context, next);
+        if (detached is not null && await AnsweredOnSoftTimeoutAsync(http, running, detached, capture, endpoint, load).ConfigureAwait(false))
+        {
+            return Results.Empty;
+        }
+
         System.Runtime.ExceptionServices.ExceptionDispatchInfo? failed = null;
         try
         {
-            object? result = await next(context).ConfigureAwait(false);
-            await ExecuteAsync<T>(http, result).ConfigureAwait(false);
+            await running.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && load.StaleIfError is not null)
         {
             failed = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
+        }
+        finally
+        {
+            detached?.Reattach();
         }
 
         await capture.EndAsync().ConfigureAwait(false);
@@ -132,6 +142,61 @@ public sealed class EndpointCacheRuntime
         failed?.Throw();
         await FinishMissAsync(http, capture, endpoint, load, ResponsePolicy.IsStorable(http, capture)).ConfigureAwait(false);
         return Results.Empty;
+    }
+
+    private async Task RunHandlerAsync<T>(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        object? result = await next(context).ConfigureAwait(false);
+        await ExecuteAsync<T>(context.HttpContext, result).ConfigureAwait(false);
+    }
+
+    // Soft timeout: a reload with a stale response at hand whose handler has not answered in time. The client is
+    // answered with the stored response (marked stale) and its response completed; the handler, which writes to a
+    // response of its own, goes on within this request, and what it sent is stored when it ends if it may be shared
+    // (the lease refuses it if an invalidation came in between). False when the handler answered in time.
+    private async ValueTask<bool> AnsweredOnSoftTimeoutAsync(HttpContext http, Task running, DetachedResponse detached, ResponseCapture capture, CachedEndpointInfo endpoint, ReadThrough.PendingLoad load)
+    {
+        if (running.IsCompleted || load.SoftTimeout is not { } softTimeout)
+        {
+            return false;
+        }
+
+        using (var timer = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted))
+        {
+            Task first = await Task.WhenAny(running, Task.Delay(softTimeout, load.Time, timer.Token)).ConfigureAwait(false);
+            await timer.CancelAsync().ConfigureAwait(false);
+            if (first == running || http.RequestAborted.IsCancellationRequested || load.StaleIfError is not { } stale)
+            {
+                return false;
+            }
+
+            load.ReportStaleServedOnTimeout();
+            SetStatusHeader(detached.Client.Headers, CacheOutcome.StaleOnTimeout);
+            await StoredResponse.Read(stale, endpoint.ContentType).WriteAsync(http.Request, detached.Client, detached.ClientBody, null, _time.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
+            await detached.ClientBody.CompleteAsync().ConfigureAwait(false); // starts the response if the body was empty, and ends it
+        }
+
+        try
+        {
+            await running.ConfigureAwait(false);
+            await capture.EndAsync().ConfigureAwait(false);
+            HttpResponse response = http.Response; // the handler's own
+            if (load.CanStore && response.StatusCode == StatusCodes.Status200OK && ResponsePolicy.IsStorable(http, capture)
+                && StoredResponse.Encode(response.StatusCode, response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType, _time.GetUtcNow(), _compressionThreshold, out _) is { } encoded)
+            {
+                await load.StoreAsync(encoded, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            load.ReportFailedAfterTimeout(ex);
+        }
+        finally
+        {
+            detached.Restore();
+        }
+
+        return true;
     }
 
     // Stale-if-error: a reload that threw or answered 5xx, within the entry's window, is answered with the stored
@@ -675,6 +740,7 @@ public sealed class EndpointCacheRuntime
         Bypass,
         StaleWhileRevalidating,
         StaleOnError,
+        StaleOnTimeout,
     }
 
     // X-Cache (HIT, MISS or STALE) and RFC 9211 Cache-Status: "hit"; "fwd=miss", with "stored" when the response
@@ -683,18 +749,25 @@ public sealed class EndpointCacheRuntime
     // because the reload failed says so: "fwd=stale; fwd-status=" the status the handler gave (500 when it threw).
     private void SetStatusHeader(HttpContext http, CacheOutcome outcome, int failedStatus = 0, DateTimeOffset? staleSince = null)
     {
-        if (!_addStatusHeader || http.Response.HasStarted)
+        if (!http.Response.HasStarted)
+        {
+            SetStatusHeader(http.Response.Headers, outcome, failedStatus, staleSince);
+        }
+    }
+
+    private void SetStatusHeader(IHeaderDictionary headers, CacheOutcome outcome, int failedStatus = 0, DateTimeOffset? staleSince = null)
+    {
+        if (!_addStatusHeader)
         {
             return;
         }
 
-        IHeaderDictionary headers = http.Response.Headers;
         if (outcome != CacheOutcome.Bypass)
         {
             headers[CacheStatusHeader] = outcome switch
             {
                 CacheOutcome.Hit => "HIT",
-                CacheOutcome.StaleWhileRevalidating or CacheOutcome.StaleOnError => "STALE",
+                CacheOutcome.StaleWhileRevalidating or CacheOutcome.StaleOnError or CacheOutcome.StaleOnTimeout => "STALE",
                 _ => "MISS",
             };
         }
@@ -706,6 +779,7 @@ public sealed class EndpointCacheRuntime
             CacheOutcome.Stored => "Caching; fwd=miss; stored",
             CacheOutcome.StaleWhileRevalidating => "Caching; hit; ttl=" + (-Math.Max(0, (long)(_time.GetUtcNow() - staleSince.GetValueOrDefault()).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture),
             CacheOutcome.StaleOnError => "Caching; fwd=stale; fwd-status=" + failedStatus.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            CacheOutcome.StaleOnTimeout => "Caching; fwd=stale; detail=soft-timeout",
             _ => "Caching; fwd=bypass",
         };
     }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
 namespace Caching.AspNetCore;
@@ -229,22 +230,27 @@ internal readonly struct StoredResponse
     /// the app's filters) and stay.
     /// </summary>
     public Task WriteAsync(HttpContext http, HashSet<string>? keep, DateTimeOffset now)
+        => WriteAsync(http.Request, http.Features.Get<IHttpResponseFeature>()!, http.Features.Get<IHttpResponseBodyFeature>()!, keep, now, http.RequestAborted);
+
+    /// <summary>
+    /// Writes the stored response to the given response features (those of the request, or the client's own while
+    /// the handler writes to others: a soft timeout).
+    /// </summary>
+    public Task WriteAsync(HttpRequest request, IHttpResponseFeature response, IHttpResponseBodyFeature responseBody, HashSet<string>? keep, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        HttpRequest request = http.Request;
-        HttpResponse response = http.Response;
         SentCoding form = IsCompressed ? StoredCompression.Choose(request.Headers.AcceptEncoding) : SentCoding.Identity;
         string entityTag = TagOf(EntityTag, form);
         bool notModified = StatusCode == StatusCodes.Status200OK && IsNotModifiedInEitherForm(request, EntityTag);
         response.StatusCode = notModified ? StatusCodes.Status304NotModified : StatusCode;
         if (ContentType.Length > 0 && !notModified)
         {
-            response.ContentType = ContentType;
+            response.Headers.ContentType = ContentType;
         }
 
         KeyValuePair<string, string>[] headers = Headers;
         if (headers.Length > 0)
         {
-            WriteHeaders(response, headers, keep, notModified);
+            WriteHeaders(response.Headers, headers, keep, notModified);
         }
 
         if (keep is null || !keep.Contains(HeaderNames.ETag))
@@ -283,8 +289,8 @@ internal readonly struct StoredResponse
             body = StoredCompression.DecompressShared(Body.Span, Length);
         }
 
-        response.ContentLength = body.Length;
-        return body.IsEmpty ? Task.CompletedTask : ResponseCapture.WriteAsync(http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()!, body, http.RequestAborted);
+        response.Headers.ContentLength = body.Length;
+        return body.IsEmpty ? Task.CompletedTask : ResponseCapture.WriteAsync(responseBody, body, cancellationToken);
     }
 
     private static void AddVaryAcceptEncoding(IHeaderDictionary headers)
@@ -345,7 +351,7 @@ internal readonly struct StoredResponse
         || name.Equals(HeaderNames.Expires, StringComparison.OrdinalIgnoreCase)
         || name.Equals(HeaderNames.Vary, StringComparison.OrdinalIgnoreCase);
 
-    private static void WriteHeaders(HttpResponse response, KeyValuePair<string, string>[] headers, HashSet<string>? keep, bool notModified)
+    private static void WriteHeaders(IHeaderDictionary target, KeyValuePair<string, string>[] headers, HashSet<string>? keep, bool notModified)
     {
         // Repeated names (several Link headers, say) were stored one value each: put them back together.
         for (int i = 0; i < headers.Length; i++)
@@ -379,7 +385,7 @@ internal readonly struct StoredResponse
 
             if (count == 1)
             {
-                response.Headers[name] = headers[i].Value;
+                target[name] = headers[i].Value;
                 continue;
             }
 
@@ -392,7 +398,7 @@ internal readonly struct StoredResponse
                 }
             }
 
-            response.Headers[name] = values;
+            target[name] = values;
         }
     }
 

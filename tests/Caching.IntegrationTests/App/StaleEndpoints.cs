@@ -28,6 +28,19 @@ public static class StaleEndpoints
             return Results.Ok(db.Posts[id]);
         });
 
+        // Stale-if-error with a gate to hold the reload: slower than the soft timeout.
+        app.MapGet("/slow/{id}", [Cache("slow", Expiration = 60, StaleIfError = 600)] async (int id, BlogStore db) =>
+        {
+            Post post = db.Posts[id];
+            db.ReloadEntered?.TrySetResult();
+            if (db.ReloadGate is { } gate)
+            {
+                await gate.Task;
+            }
+
+            return post;
+        });
+
         // Stale-while-revalidate, with a gate to hold the reload.
         app.MapGet("/swr/{id}", [Cache("swr", Expiration = 60, StaleWhileRevalidate = 600)] async (int id, BlogStore db) =>
         {
