@@ -106,7 +106,7 @@ public sealed class EndpointCacheRuntime
 
         if (step.Served is { } stored)
         {
-            return await ServeAfterFiltersAsync(context, next, endpoint, stored, step.StaleSince).ConfigureAwait(false);
+            return await ServeAfterFiltersAsync(context, next, endpoint, stored, OutcomeOf(step), step.StaleSince).ConfigureAwait(false);
         }
 
         await using ReadThrough.PendingLoad load = step.Load!;
@@ -124,7 +124,7 @@ public sealed class EndpointCacheRuntime
         {
             await running.ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException && load.StaleIfError is not null)
+        catch (Exception ex) when (ReadThrough.IsOriginFailure(ex, http.RequestAborted) && load.StaleIfError is not null)
         {
             failed = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
         }
@@ -165,12 +165,13 @@ public sealed class EndpointCacheRuntime
         {
             Task first = await Task.WhenAny(running, Task.Delay(softTimeout, load.Time, timer.Token)).ConfigureAwait(false);
             await timer.CancelAsync().ConfigureAwait(false);
-            if (first == running || http.RequestAborted.IsCancellationRequested || load.StaleIfError is not { } stale)
+            if (first == running || http.RequestAborted.IsCancellationRequested || await load.StaleToServeAsync(http.RequestAborted).ConfigureAwait(false) is not { } stale)
             {
                 return false;
             }
 
             load.ReportStaleServedOnTimeout();
+            load.ReleaseFollowers();
             SetStatusHeader(detached.Client.Headers, CacheOutcome.StaleOnTimeout);
             await StoredResponse.Read(stale, endpoint.ContentType).WriteAsync(http.Request, detached.Client, detached.ClientBody, null, _time.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
             await detached.ClientBody.CompleteAsync().ConfigureAwait(false); // starts the response if the body was empty, and ends it
@@ -204,7 +205,13 @@ public sealed class EndpointCacheRuntime
     // What the handler set on the response is dropped; what was there before it ran (the app's middleware) stays.
     private async ValueTask<bool> TryServeStaleOnErrorAsync(HttpContext http, ResponseCapture capture, CachedEndpointInfo endpoint, ReadThrough.PendingLoad load, Exception? failure)
     {
-        if (load.StaleIfError is not { } stale || http.Response.HasStarted || capture.Overflowed)
+        if (load.StaleIfError is null || http.Response.HasStarted || capture.Overflowed)
+        {
+            return false;
+        }
+
+        // Read again: an invalidation since the lookup removed the stale copy, and then the failure goes through.
+        if (await load.StaleToServeAsync(http.RequestAborted).ConfigureAwait(false) is not { } stale)
         {
             return false;
         }
@@ -255,7 +262,7 @@ public sealed class EndpointCacheRuntime
     // 400, which tells ASP.NET Core's request delegate not to call the handler. A filter that lets the request
     // through (sets no status, returns what it got: Results.Empty) gets the stored response sent; anything else is
     // the filter's own answer. Headers the filters set on this request are theirs and are not overwritten.
-    private async ValueTask<object?> ServeAfterFiltersAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, CachedEndpointInfo endpoint, ReadOnlyMemory<byte> stored, DateTimeOffset? staleSince)
+    private async ValueTask<object?> ServeAfterFiltersAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, CachedEndpointInfo endpoint, ReadOnlyMemory<byte> stored, CacheOutcome outcome, DateTimeOffset? staleSince)
     {
         HttpContext http = context.HttpContext;
         KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] headersBefore = ResponseCapture.SnapshotHeaders(http);
@@ -280,7 +287,7 @@ public sealed class EndpointCacheRuntime
         if (result is EmptyHttpResult && !statusSet && !http.Response.HasStarted)
         {
             HashSet<string>? keep = ResponseCapture.ChangedHeaderNames(http, headersBefore);
-            SetStatusHeader(http, staleSince is null ? CacheOutcome.Hit : CacheOutcome.StaleWhileRevalidating, staleSince: staleSince);
+            SetStatusHeader(http, outcome, staleSince: staleSince);
             await StoredResponse.Read(stored, endpoint.ContentType).WriteAsync(http, keep, _time.GetUtcNow()).ConfigureAwait(false);
             return Results.Empty;
         }
@@ -452,7 +459,7 @@ public sealed class EndpointCacheRuntime
             var cached = new CachedResponse(stored, endpoint.ContentType, _time.GetUtcNow());
             if (ResponsePolicy.Accepts(http.Request, cached.ContentType))
             {
-                SetStatusHeader(http, step.StaleSince is null ? CacheOutcome.Hit : CacheOutcome.StaleWhileRevalidating, staleSince: step.StaleSince);
+                SetStatusHeader(http, OutcomeOf(step), staleSince: step.StaleSince);
                 context.Result = cached;
                 return;
             }
@@ -747,6 +754,11 @@ public sealed class EndpointCacheRuntime
     // was handed to the store; "fwd=bypass" when the request's credentials kept the cache out; a stale value served
     // while another request reloads it is a hit with a negative ttl (seconds past its freshness), and one served
     // because the reload failed says so: "fwd=stale; fwd-status=" the status the handler gave (500 when it threw).
+    // How a read's served bytes are reported: a hit, or a stale value (while another request reloads it, or because
+    // that reload has run past the soft timeout).
+    private static CacheOutcome OutcomeOf(ReadThrough.ReadStep step)
+        => step.StaleSince is null ? CacheOutcome.Hit : step.SoftTimedOut ? CacheOutcome.StaleOnTimeout : CacheOutcome.StaleWhileRevalidating;
+
     private void SetStatusHeader(HttpContext http, CacheOutcome outcome, int failedStatus = 0, DateTimeOffset? staleSince = null)
     {
         if (!http.Response.HasStarted)

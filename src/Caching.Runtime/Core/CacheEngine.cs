@@ -219,8 +219,9 @@ public sealed class CacheEngine
                 return new CacheLookup(fresh, null, null);
             }
 
-            if (held.Stale is not null && !held.IsLease)
+            if (!held.IsLease && held.IsTimed && (held.Stale is not null || _time.GetUtcNow() >= held.StaleUntil))
             {
+                // Past its freshness (or a stale lease past its deadline): its reload takes the lease by compare-and-set.
                 return await TakeStaleLeaseAsync(key, entry, value, held, null, null, cancellationToken).ConfigureAwait(false);
             }
 
@@ -251,9 +252,10 @@ public sealed class CacheEngine
     }
 
     // What a key holds, as a reader sees it: a fresh value; a lease (plain, or a stale one carrying the entry it
-    // replaced); an entry past its freshness (IsTimed without Fresh), with its value when still within its stale
-    // window; or nothing usable (an entry of another namespace version, or written with a namespace and read without).
-    private readonly record struct Held(ReadOnlyMemory<byte>? Fresh, ReadOnlyMemory<byte>? Stale, DateTimeOffset FreshUntil, DateTimeOffset StaleUntil, bool IsTimed, bool IsLease, bool LeaseOfThisProcess);
+    // replaced, until its deadline); an entry past its freshness (IsTimed without Fresh), with its value when still
+    // within its stale window; or nothing usable (an entry of another namespace version, or written with a namespace
+    // and read without). Timed: the timed entry's own bytes (inside a stale lease, the entry it replaced).
+    private readonly record struct Held(ReadOnlyMemory<byte>? Fresh, ReadOnlyMemory<byte>? Stale, DateTimeOffset FreshUntil, DateTimeOffset StaleUntil, bool IsTimed, bool IsLease, bool LeaseOfThisProcess, byte[]? Timed = null);
 
     // namespaceVersion: null for a key read without a namespace; else the namespace's current version ("" if none).
     private Held Interpret(byte[] stored, string? namespaceVersion)
@@ -265,8 +267,11 @@ public sealed class CacheEngine
 
         if (TimedEntry.IsStaleLease(stored))
         {
-            Held replaced = Interpret(TimedEntry.StaleOf(stored), namespaceVersion);
-            return new Held(null, replaced.Stale, replaced.FreshUntil, replaced.StaleUntil, true, true, NamespaceEnvelope.IsThisProcessLease(TimedEntry.LeaseOf(stored)));
+            // Held until its deadline; past it, the stale copy is there for the next reader to take the lease over.
+            byte[] timedEntry = TimedEntry.StaleOf(stored);
+            Held replaced = Interpret(timedEntry, namespaceVersion);
+            bool held = _time.GetUtcNow() < TimedEntry.DeadlineOf(stored);
+            return new Held(null, replaced.Stale, replaced.FreshUntil, replaced.StaleUntil, true, held, held && NamespaceEnvelope.IsThisProcessLease(TimedEntry.LeaseOf(stored)), timedEntry);
         }
 
         bool timed = TimedEntry.TryRead(stored, out DateTimeOffset freshUntil, out DateTimeOffset staleUntil, out byte[] inner);
@@ -290,18 +295,24 @@ public sealed class CacheEngine
 
         DateTimeOffset now = _time.GetUtcNow();
         return now < freshUntil
-            ? new Held(value, null, freshUntil, staleUntil, true, false, false)
-            : new Held(null, now < staleUntil ? value : null, freshUntil, staleUntil, true, false, false);
+            ? new Held(value, null, freshUntil, staleUntil, true, false, false, stored)
+            : new Held(null, now < staleUntil ? value : null, freshUntil, staleUntil, true, false, false, stored);
     }
 
-    // The reload of an entry past its freshness takes a stale lease by compare-and-set on the entry it read: one
-    // reload per key across instances, and the others still see the stale entry inside the lease. Lost to another
-    // reader (or a write or invalidation meanwhile): leased by another, with the stale value it read.
+    // The reload of an entry past its freshness takes a stale lease by compare-and-set on what it read (the entry, or
+    // a stale lease past its deadline): one reload per key across instances, and the others still see the stale entry
+    // inside the lease. The key lives for the rest of the stale window (at least LeaseDuration, so that a reload near
+    // its end can still store), the lease only until its deadline: a reload that crashes or runs longer leaves the
+    // stale copy in place for the next reader to take over. Lost to another reader (or a write or invalidation
+    // meanwhile): leased by another, with the stale value it read. An entry whose window has ended is replaced by a
+    // plain lease the same way.
     private async ValueTask<CacheLookup> TakeStaleLeaseAsync(string key, CacheEntryOptions? entry, byte[] stored, Held held, string? namespaceName, string? observedVersion, CancellationToken cancellationToken)
     {
-        TimeSpan left = held.StaleUntil - _time.GetUtcNow();
-        byte[] lease = TimedEntry.StaleLease(NamespaceEnvelope.NewLease(), stored);
-        TimeSpan leaseTtl = left > TimeSpan.Zero && left < _options.LeaseDuration ? left : _options.LeaseDuration;
+        DateTimeOffset now = _time.GetUtcNow();
+        TimeSpan left = held.StaleUntil - now;
+        byte[]? restore = held.Stale is null ? null : held.Timed;
+        byte[] lease = restore is null ? NamespaceEnvelope.NewLease() : TimedEntry.StaleLease(NamespaceEnvelope.NewLease(), now + _options.LeaseDuration, restore);
+        TimeSpan leaseTtl = restore is not null && left > _options.LeaseDuration ? left : _options.LeaseDuration;
         bool taken = await Guard(_store.SetIfLeaseAsync(key, stored, lease, leaseTtl, cancellationToken)).ConfigureAwait(false);
         if (!taken)
         {
@@ -316,12 +327,13 @@ public sealed class CacheEngine
             }
             catch
             {
-                await ReleaseQuietlyAsync(key, lease).ConfigureAwait(false);
+                // Nothing will be loaded: the stale entry goes back (or the lease, if there was none).
+                await GiveBackQuietlyAsync(key, lease, restore, held.StaleUntil).ConfigureAwait(false);
                 throw;
             }
         }
 
-        return new CacheLookup(null, namespaceName, observedVersion, lease, stale: held.Stale, freshUntil: held.FreshUntil, restore: held.Stale is null ? null : stored, restoreUntil: held.StaleUntil);
+        return new CacheLookup(null, namespaceName, observedVersion, lease, stale: held.Stale, freshUntil: held.FreshUntil, restore: restore, restoreUntil: held.StaleUntil);
     }
 
     /// <summary>
@@ -355,6 +367,26 @@ public sealed class CacheEngine
         if (entry.Tags is { Count: > 0 } tags)
         {
             await Guard(_store.AddToTagsAsync(key, tags, LongestTagFiling(entry), cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    // Gives a stale lease back after a failure, putting back the entry it replaced while its window lasts.
+    private async ValueTask GiveBackQuietlyAsync(string key, byte[] lease, byte[]? restore, DateTimeOffset restoreUntil)
+    {
+        TimeSpan left = restoreUntil - _time.GetUtcNow();
+        if (restore is null || left <= TimeSpan.Zero)
+        {
+            await ReleaseQuietlyAsync(key, lease).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await _store.SetIfLeaseAsync(key, lease, restore, left, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.StoreWriteFailed(_logger, key, ex);
         }
     }
 
@@ -477,7 +509,7 @@ public sealed class CacheEngine
                 return null;
             }
 
-            Record(hit: true, entry?.KeyPrefix ?? UnspecifiedKeyPrefix);
+            // Not counted again: the read that found the lease counted this request's lookup (a miss).
             return payload;
         }
 

@@ -35,39 +35,51 @@ internal sealed class DefaultCache : ICache
         bool goesOn = false;
         try
         {
-            ValueTask<T> loading = factory(cancellationToken);
-            if (!loading.IsCompleted && load.SoftTimeout is { } softTimeout)
+            T value;
+            try
             {
-                // Soft timeout: past it, the stale value answers and the factory goes on, storing when it completes.
-                Task<T> running = loading.AsTask();
-                using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                Task first = await Task.WhenAny(running, Task.Delay(softTimeout, load.Time, timer.Token)).ConfigureAwait(false);
-                await timer.CancelAsync().ConfigureAwait(false);
-                cancellationToken.ThrowIfCancellationRequested();
-                if (first != running && load.StaleIfError is { } stale)
+                ValueTask<T> loading = factory(cancellationToken);
+                if (!loading.IsCompleted && load.SoftTimeout is { } softTimeout)
                 {
-                    goesOn = true;
-                    load.ReportStaleServedOnTimeout();
-                    _ = StoreWhenDoneAsync(running, load);
-                    return Deserialize<T>(stale);
+                    // Soft timeout: past it, the stale value answers and the factory goes on, storing when it completes.
+                    Task<T> running = loading.AsTask();
+                    using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    Task first = await Task.WhenAny(running, Task.Delay(softTimeout, load.Time, timer.Token)).ConfigureAwait(false);
+                    await timer.CancelAsync().ConfigureAwait(false);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (first != running && await load.StaleToServeAsync(cancellationToken).ConfigureAwait(false) is { } stale)
+                    {
+                        goesOn = true;
+                        load.ReportStaleServedOnTimeout();
+                        load.ReleaseFollowers();
+                        _ = StoreWhenDoneAsync(running, load);
+                        return Deserialize<T>(stale);
+                    }
+
+                    loading = new ValueTask<T>(running);
                 }
 
-                loading = new ValueTask<T>(running);
+                value = await loading.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ReadThrough.IsOriginFailure(ex, cancellationToken) && load.StaleIfError is not null)
+            {
+                // Stale-if-error: the factory failed within the entry's window; the stale copy the store still holds
+                // (an invalidation meanwhile removed it: the failure goes through) answers, and stays.
+                if (await load.StaleToServeAsync(cancellationToken).ConfigureAwait(false) is not { } stale)
+                {
+                    throw;
+                }
+
+                load.ReportStaleServed(ex);
+                return Deserialize<T>(stale);
             }
 
-            T value = await loading.ConfigureAwait(false);
             if (value is not null && load.CanStore)
             {
                 await load.StoreAsync(Serialize(value), cancellationToken).ConfigureAwait(false);
             }
 
             return value;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException && load.StaleIfError is { } stale)
-        {
-            // Stale-if-error: the factory failed within the entry's window; its last value answers, and stays.
-            load.ReportStaleServed(ex);
-            return Deserialize<T>(stale);
         }
         finally
         {

@@ -47,8 +47,8 @@ internal static class NamespaceEnvelope
     private static long _leaseCounter;
 
     /// <summary>Whether <paramref name="stored"/> is a lease this process took.</summary>
-    public static bool IsThisProcessLease(byte[] stored)
-        => IsLease(stored) && System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(stored.AsSpan(2)) == ProcessLeaseId;
+    public static bool IsThisProcessLease(ReadOnlySpan<byte> stored)
+        => IsLease(stored) && System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(stored[2..]) == ProcessLeaseId;
 
     /// <summary>Whether <paramref name="stored"/> is a lease placeholder rather than a value.</summary>
     public static bool IsLease(ReadOnlySpan<byte> stored) => stored.Length == 18 && stored[0] == Magic && stored[1] == 0x03;

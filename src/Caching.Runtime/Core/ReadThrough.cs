@@ -232,8 +232,12 @@ internal sealed class ReadThrough
 
         if (lookup.LeasedByOther && (_waitForLeaseHolder || lookup.LeasedInThisProcess))
         {
-            // Another caller (here or on another instance) is loading the key: take its value when it comes.
-            if (await TryWaitForLeaseHolderAsync(key, entry, cancellationToken).ConfigureAwait(false) is { } loaded)
+            // Another caller (here or on another instance) is loading the key: take its value when it comes. With a
+            // soft timeout and a stale value within its stale-if-error window, the wait lasts no longer than the soft
+            // timeout, and a reload still running then answers this request with the stale value.
+            bool softStale = _softTimeout > TimeSpan.Zero && WithinStaleIfError(lookup, entry);
+            TimeSpan wait = softStale && _softTimeout < _leaseWait ? _softTimeout : _leaseWait;
+            if (await TryWaitForLeaseHolderAsync(key, entry, wait, cancellationToken).ConfigureAwait(false) is { } loaded)
             {
                 Complete(flight, lead, MissCoalescer.ReadYourself);
                 return new ReadStep(loaded, null);
@@ -252,6 +256,15 @@ internal sealed class ReadThrough
                 return new ReadStep(late, null);
             }
 
+            if (softStale && again.LeasedByOther && WithinStaleIfError(again, entry))
+            {
+                // The reload is still running past the soft timeout: the stale value this read found answers.
+                Complete(flight, lead, MissCoalescer.ReadYourself);
+                Log.ServedStaleOnTimeout(_logger, key, SecondsSince(again.FreshUntil));
+                _engine.RecordStale(entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix, "timeout");
+                return new ReadStep(again.Stale, null, again.FreshUntil, SoftTimedOut: true);
+            }
+
             lookup = again;
         }
 
@@ -261,6 +274,21 @@ internal sealed class ReadThrough
     // Whether a miss found a value past its freshness that is still within the entry's stale-while-revalidate window.
     private bool Revalidates(CacheLookup lookup, CacheEntryOptions entry)
         => lookup.Stale is not null && _engine.Time.GetUtcNow() < lookup.FreshUntil + _engine.StaleWhileRevalidate(entry);
+
+    // Whether a miss found a value past its freshness that is still within the entry's stale-if-error window (the
+    // store keeps it no longer than the larger window: the lookup has no stale value past that).
+    private bool WithinStaleIfError(CacheLookup lookup, CacheEntryOptions entry)
+        => lookup.Stale is not null && _engine.Time.GetUtcNow() < lookup.FreshUntil + _engine.StaleIfError(entry);
+
+    private long SecondsSince(DateTimeOffset moment) => Math.Max(0, (long)(_engine.Time.GetUtcNow() - moment).TotalSeconds);
+
+    /// <summary>
+    /// Whether <paramref name="failure"/>, thrown by a load, is the origin failing (stale-if-error answers it) rather
+    /// than the caller giving up: an <see cref="OperationCanceledException"/> counts as a failure only when the
+    /// caller's token was not cancelled (an HTTP client's own timeout, for example).
+    /// </summary>
+    internal static bool IsOriginFailure(Exception failure, CancellationToken callerToken)
+        => !(failure is OperationCanceledException && callerToken.IsCancellationRequested);
 
     // A load that stores nothing: the store failed, or another load of this process holds the key's lease.
     private PendingLoad Unstored(string key, CacheEntryOptions entry) => new(this, key, entry, null, null, null);
@@ -288,11 +316,11 @@ internal sealed class ReadThrough
         }
     }
 
-    private async ValueTask<ReadOnlyMemory<byte>?> TryWaitForLeaseHolderAsync(string key, CacheEntryOptions entry, CancellationToken cancellationToken)
+    private async ValueTask<ReadOnlyMemory<byte>?> TryWaitForLeaseHolderAsync(string key, CacheEntryOptions entry, TimeSpan wait, CancellationToken cancellationToken)
     {
         try
         {
-            return await _engine.WaitForLeaseHolderAsync(key, entry, _leaseWait, cancellationToken).ConfigureAwait(false);
+            return await _engine.WaitForLeaseHolderAsync(key, entry, wait, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsStoreFailure(ex))
         {
@@ -332,9 +360,10 @@ internal sealed class ReadThrough
 
     /// <summary>
     /// How a read goes on: <see cref="Served"/> bytes, or a <see cref="Load"/> for the caller to run. Served bytes with
-    /// a <see cref="StaleSince"/> are a value past its freshness, served while another request reloads it.
+    /// a <see cref="StaleSince"/> are a value past its freshness, served while another request reloads it; with
+    /// <see cref="SoftTimedOut"/>, because that reload has run longer than the soft timeout.
     /// </summary>
-    internal readonly record struct ReadStep(ReadOnlyMemory<byte>? Served, PendingLoad? Load, DateTimeOffset? StaleSince = null);
+    internal readonly record struct ReadStep(ReadOnlyMemory<byte>? Served, PendingLoad? Load, DateTimeOffset? StaleSince = null, bool SoftTimedOut = false);
 
     /// <summary>
     /// A miss the caller loads: store the loaded bytes through <see cref="StoreAsync"/> (only the lease holder
@@ -392,7 +421,54 @@ internal sealed class ReadThrough
             => _lookup is { Stale: { } stale } lookup && _owner._engine.Time.GetUtcNow() < lookup.FreshUntil + _owner._engine.StaleIfError(_entry) ? (ReadOnlyMemory<byte>?)stale : null;
 
         /// <summary>When the stale value's freshness ended.</summary>
-        public DateTimeOffset StaleSince => _lookup?.FreshUntil ?? default;
+        public DateTimeOffset StaleSince => _staleSince ?? _lookup?.FreshUntil ?? default;
+
+        private DateTimeOffset? _staleSince;
+
+        /// <summary>
+        /// The value to answer a failed or slow load with, read again now: the stale copy the store still holds within
+        /// the stale-if-error window (inside this load's lease, or another reload's), or a fresh value stored
+        /// meanwhile. Null when there is none: an invalidation since the lookup removed the stale copy (invalidation
+        /// wins), the window ended, or the store cannot be read.
+        /// </summary>
+        public async ValueTask<ReadOnlyMemory<byte>?> StaleToServeAsync(CancellationToken cancellationToken)
+        {
+            if (StaleIfError is null)
+            {
+                return null;
+            }
+
+            CacheLookup now;
+            try
+            {
+                now = await _owner._engine.GetAsync(_key, _entry, takeLease: false, countMiss: false, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsStoreFailure(ex))
+            {
+                Log.StoreReadFailed(_owner._logger, _key, ex);
+                return null;
+            }
+
+            if (now.Value is { } fresh)
+            {
+                _staleSince = _owner._engine.Time.GetUtcNow();
+                return fresh;
+            }
+
+            if (_owner.WithinStaleIfError(now, _entry))
+            {
+                _staleSince = now.FreshUntil;
+                return now.Stale;
+            }
+
+            return null;
+        }
+
+        /// <summary>
+        /// Tells this process's requests that follow the load to read for themselves (a load that goes on past its
+        /// soft timeout: they are answered with the stale value too, rather than wait for it).
+        /// </summary>
+        public void ReleaseFollowers() => _owner.Complete(_flight, _lead, MissCoalescer.ReadYourself);
 
         /// <summary>Counts and logs a failed load answered with <see cref="StaleIfError"/>.</summary>
         public void ReportStaleServed(Exception? failure)

@@ -12,20 +12,25 @@ namespace Caching;
 /// envelope). The store's time to live is the end of the stale window, so the key, and every invalidation of it (key,
 /// pattern, tag; a namespace's by its version inside), covers the stale copy too. Written only when a stale window is
 /// set: entries without one are unchanged.</para>
-/// <para>Stale lease: <c>0xCA 0x08</c>, the 18 bytes of a lease (<see cref="NamespaceEnvelope.NewLease"/>), then the
-/// timed entry it replaced. A reload takes it by compare-and-set on the timed entry, so one reload runs per key
-/// across instances while readers can still see the stale copy; it stores by compare-and-set on the stale lease (an
-/// invalidation meanwhile deletes the key, and the reload stores nothing), and a reload that stores nothing puts the
-/// timed entry back the same way.</para>
+/// <para>Stale lease: <c>0xCA 0x09</c>, the 18 bytes of a lease (<see cref="NamespaceEnvelope.NewLease"/>), the
+/// lease's deadline (8 bytes, Unix milliseconds, big-endian), then the timed entry it replaced. A reload takes it by
+/// compare-and-set on the timed entry, so one reload runs per key across instances while readers can still see the
+/// stale copy; it stores by compare-and-set on the stale lease (an invalidation meanwhile deletes the key, and the
+/// reload stores nothing), and a reload that stores nothing puts the timed entry back the same way. The key lives for
+/// the rest of the stale window (at least <see cref="CachingOptions.LeaseDuration"/>), so a reload that crashes or
+/// outlives its lease does not take the stale copy with it: past the deadline the lease is free, and the next reader
+/// takes it over by compare-and-set. (<c>0xCA 0x08</c>, the same without a deadline, is still read.)</para>
 /// <para><c>0xCA</c> never starts valid UTF-8: no JSON or text value is mistaken for either.</para>
 /// </remarks>
 internal static class TimedEntry
 {
     private const byte Magic = 0xCA;
     private const byte TimedFormat = 0x07;
-    private const byte StaleLeaseFormat = 0x08;
+    private const byte UndatedStaleLeaseFormat = 0x08;
+    private const byte StaleLeaseFormat = 0x09;
     private const int HeaderLength = 2 + 8 + 8;
     private const int LeaseLength = 18;
+    private const int StaleLeaseHeader = 2 + LeaseLength + 8;
 
     /// <summary>Wraps <paramref name="inner"/> (a value or its namespace envelope) with its two deadlines.</summary>
     public static byte[] Wrap(DateTimeOffset freshUntil, DateTimeOffset staleUntil, ReadOnlySpan<byte> inner)
@@ -62,23 +67,42 @@ internal static class TimedEntry
     public static DateTimeOffset? FreshUntil(ReadOnlySpan<byte> stored)
         => IsTimed(stored) ? DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64BigEndian(stored[2..])) : null;
 
-    /// <summary>A stale lease: <paramref name="lease"/> in front of the timed entry it replaces.</summary>
-    public static byte[] StaleLease(ReadOnlySpan<byte> lease, ReadOnlySpan<byte> timed)
+    /// <summary>
+    /// A stale lease: <paramref name="lease"/>, held until <paramref name="deadline"/>, in front of the timed entry it
+    /// replaces.
+    /// </summary>
+    public static byte[] StaleLease(ReadOnlySpan<byte> lease, DateTimeOffset deadline, ReadOnlySpan<byte> timed)
     {
-        var result = new byte[2 + lease.Length + timed.Length];
+        var result = new byte[StaleLeaseHeader + timed.Length];
         result[0] = Magic;
         result[1] = StaleLeaseFormat;
         lease.CopyTo(result.AsSpan(2));
-        timed.CopyTo(result.AsSpan(2 + lease.Length));
+        BinaryPrimitives.WriteInt64BigEndian(result.AsSpan(2 + LeaseLength), deadline.ToUnixTimeMilliseconds());
+        timed.CopyTo(result.AsSpan(StaleLeaseHeader));
         return result;
     }
 
     /// <summary>Whether <paramref name="stored"/> is a stale lease.</summary>
-    public static bool IsStaleLease(ReadOnlySpan<byte> stored) => stored.Length >= 2 + LeaseLength + HeaderLength && stored[0] == Magic && stored[1] == StaleLeaseFormat;
+    public static bool IsStaleLease(ReadOnlySpan<byte> stored)
+        => stored.Length >= 2 && stored[0] == Magic && HeaderOf(stored[1]) is > 0 and int header && stored.Length >= header + HeaderLength;
 
     /// <summary>The lease inside a stale lease.</summary>
-    public static byte[] LeaseOf(byte[] staleLease) => staleLease.AsSpan(2, LeaseLength).ToArray();
+    public static ReadOnlySpan<byte> LeaseOf(ReadOnlySpan<byte> staleLease) => staleLease.Slice(2, LeaseLength);
+
+    /// <summary>Until when a stale lease is held (one without a deadline, for as long as the key lives).</summary>
+    public static DateTimeOffset DeadlineOf(ReadOnlySpan<byte> staleLease)
+        => staleLease[1] == StaleLeaseFormat
+            ? DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64BigEndian(staleLease[(2 + LeaseLength)..]))
+            : DateTimeOffset.MaxValue;
 
     /// <summary>The timed entry a stale lease replaced.</summary>
-    public static byte[] StaleOf(byte[] staleLease) => staleLease.AsSpan(2 + LeaseLength).ToArray();
+    public static byte[] StaleOf(ReadOnlySpan<byte> staleLease) => staleLease[HeaderOf(staleLease[1])..].ToArray();
+
+    // Where the timed entry starts in a stale lease of the given format; 0 for another format.
+    private static int HeaderOf(byte format) => format switch
+    {
+        StaleLeaseFormat => StaleLeaseHeader,
+        UndatedStaleLeaseFormat => 2 + LeaseLength,
+        _ => 0,
+    };
 }

@@ -36,7 +36,7 @@ public sealed class CachingMetrics
         _hits = meter.CreateCounter<long>("caching.hits", "{lookup}", "Lookups that found a live entry.");
         _misses = meter.CreateCounter<long>("caching.misses", "{lookup}", "Lookups that found no live entry.");
         _sets = meter.CreateCounter<long>("caching.sets", "{entry}", "Entries stored.");
-        _stale = meter.CreateCounter<long>("caching.stale_served", "{response}", "Values served past their expiration: while one reload ran (stale-while-revalidate) or because the reload failed (stale-if-error).");
+        _stale = meter.CreateCounter<long>("caching.stale_served", "{response}", "Values served past their expiration: while one reload ran (stale-while-revalidate), because the reload failed (stale-if-error), or because it was slower than the soft timeout.");
         _invalidations = meter.CreateCounter<long>("caching.invalidations", "{invalidation}", "Invalidations run (one per key list, pattern, tag or namespace).");
         _keysDeleted = meter.CreateCounter<long>("caching.keys_deleted", "{key}", "Entries deleted by invalidations.");
         _invalidationDuration = meter.CreateHistogram<double>("caching.invalidation.duration", "s", "Time an invalidation took.");
@@ -51,7 +51,7 @@ public sealed class CachingMetrics
 
     internal void Set(string keyPrefix) => _sets.Add(1, new KeyValuePair<string, object?>(KeyPrefixTag, keyPrefix));
 
-    // reason: "revalidating" (stale-while-revalidate) or "error" (stale-if-error).
+    // reason: "revalidating" (stale-while-revalidate), "error" (stale-if-error) or "timeout" (soft timeout).
     internal void StaleServed(string keyPrefix, string reason)
         => _stale.Add(1, new KeyValuePair<string, object?>(KeyPrefixTag, keyPrefix), new KeyValuePair<string, object?>("caching.stale.reason", reason));
 

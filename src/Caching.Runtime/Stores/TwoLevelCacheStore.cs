@@ -154,7 +154,11 @@ public sealed class TwoLevelCacheStore : ICacheStore, IStoreAvailability, IAsync
         await _local.DeleteAsync([key], cancellationToken).ConfigureAwait(false);
         await PublishOrHoldAsync('k', key).ConfigureAwait(false);
         long epoch = Interlocked.Read(ref _localEpoch);
-        await SetLocalAsync(key, value, timeToLive, epoch).ConfigureAwait(false);
+        if (LocalLifetime(value.Span, timeToLive) is { } ttl)
+        {
+            // A timed entry stays in L1 only while fresh: past that, its reload goes through Redis and its lease.
+            await SetLocalAsync(key, value, ttl, epoch).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />

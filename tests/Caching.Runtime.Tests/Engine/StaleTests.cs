@@ -14,9 +14,12 @@ public abstract class StaleTests : IAsyncLifetime
 {
     private static readonly TimeSpan GateTimeout = TimeSpan.FromSeconds(30);
 
+    // Short enough for the Redis harnesses (which wait in real time) to outlive a lease in a few seconds.
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(5);
+
     protected StoreHarness H { get; private set; } = null!;
 
-    public async Task InitializeAsync() => H = await CreateHarnessAsync(o => o.ExpirationJitter = 0);
+    public async Task InitializeAsync() => H = await CreateHarnessAsync(o => { o.ExpirationJitter = 0; o.LeaseDuration = Lease; });
 
     public async Task DisposeAsync() => await H.DisposeAsync();
 
@@ -238,6 +241,125 @@ public abstract class StaleTests : IAsyncLifetime
                 await H.Cache.InvalidateNamespaceAsync("space");
                 break;
         }
+    }
+
+    // Invalidation wins over stale-if-error: a reload that fails after a write's invalidation returned is not answered
+    // with the stale copy read before it (the copy is read again when the failure comes, and it is gone).
+    [Theory]
+    [InlineData("key")]
+    [InlineData("pattern")]
+    [InlineData("tag")]
+    [InlineData("namespace")]
+    public async Task A_reload_that_fails_after_an_invalidation_is_not_answered_with_the_stale_copy(string kind)
+    {
+        CacheEntryOptions entry = Entry(ifError: TimeSpan.FromMinutes(10), space: kind == "namespace" ? "space" : null, tags: ["t"]);
+        await H.Cache.GetOrCreateAsync("guard:1", _ => ValueTask.FromResult("before the write"), entry);
+        await ExpireAsync();
+
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<string> reload = H.Cache.GetOrCreateAsync<string>("guard:1", async _ =>
+        {
+            entered.SetResult();
+            await release.Task;
+            throw new InvalidOperationException("database down");
+        }, entry).AsTask();
+        await entered.Task.WaitAsync(GateTimeout);
+
+        switch (kind)
+        {
+            case "key": await H.Cache.InvalidateKeysAsync(["guard:1"]); break;
+            case "pattern": await H.Cache.InvalidatePatternAsync("guard:*"); break;
+            case "tag": await H.Cache.InvalidateTagAsync("t"); break;
+            default: await H.Cache.InvalidateNamespaceAsync("space"); break;
+        }
+
+        release.SetResult();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => reload.WaitAsync(GateTimeout));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => H.Cache.GetOrCreateAsync("guard:1", Fail, entry).AsTask());
+    }
+
+    // An origin's own timeout (HttpClient throws TaskCanceledException) is a failure, not the caller's cancellation.
+    [Fact]
+    public async Task An_origin_timeout_not_caused_by_the_caller_is_answered_with_the_stale_value()
+    {
+        CacheEntryOptions entry = Entry(ifError: TimeSpan.FromMinutes(10));
+        await H.Cache.GetOrCreateAsync("guard:2", _ => ValueTask.FromResult("v1"), entry);
+        await ExpireAsync();
+
+        Assert.Equal("v1", await H.Cache.GetOrCreateAsync<string>("guard:2", _ => throw new TaskCanceledException("HttpClient.Timeout elapsed", new TimeoutException()), entry));
+
+        // The caller's own cancellation goes through.
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => H.Cache.GetOrCreateAsync<string>("guard:2", ct => throw new OperationCanceledException(ct), entry, cancelled.Token).AsTask());
+    }
+
+    // A failing reload slower than LeaseDuration (a 30 s database timeout) keeps the stale copy for the rest of the
+    // window: its lease ends at its deadline, not the copy, and the next reader takes the lease over.
+    [Fact]
+    public async Task A_slow_failing_reload_keeps_the_stale_copy_for_the_rest_of_the_window()
+    {
+        CacheEntryOptions entry = Entry(ifError: TimeSpan.FromMinutes(10));
+        await H.Cache.GetOrCreateAsync("guard:3", _ => ValueTask.FromResult("v1"), entry);
+        await ExpireAsync();
+
+        Assert.Equal("v1", await H.Cache.GetOrCreateAsync<string>("guard:3", async _ =>
+        {
+            await H.AdvanceAsync(Lease + TimeSpan.FromSeconds(1));
+            throw new InvalidOperationException("timeout");
+        }, entry));
+        Assert.Equal("v1", await H.Cache.GetOrCreateAsync("guard:3", Fail, entry));
+        Assert.Equal("v2", await H.Cache.GetOrCreateAsync("guard:3", _ => ValueTask.FromResult("v2"), entry));
+        Assert.Equal("v2", (await H.Cache.TryGetAsync<string>("guard:3", entry)).Value);
+    }
+
+    // A reload that crashed (its lease never given back) does not hold the key past the lease's deadline.
+    [Fact]
+    public async Task A_stale_lease_past_its_deadline_is_taken_over_by_the_next_reader()
+    {
+        CacheEntryOptions entry = Entry(ifError: TimeSpan.FromMinutes(10));
+        await H.Cache.GetOrCreateAsync("guard:4", _ => ValueTask.FromResult("v1"), entry);
+        await ExpireAsync();
+
+        CacheLookup crashed = await H.Engine.GetAsync("guard:4", entry); // takes the stale lease, never stores nor gives it back
+        Assert.True(crashed.HoldsLease);
+        Assert.Equal("v1", await H.Cache.GetOrCreateAsync("guard:4", Fail, entry)); // still held: the stale copy answers
+        await H.AdvanceAsync(Lease + TimeSpan.FromSeconds(1));
+        int runs = 0;
+        Assert.Equal("v2", await H.Cache.GetOrCreateAsync("guard:4", _ => { runs++; return ValueTask.FromResult("v2"); }, entry));
+        Assert.Equal(1, runs);
+        Assert.False(await H.Engine.SetAsync("guard:4", "\"late\""u8.ToArray(), entry, crashed)); // its lease is gone
+    }
+
+    // A reload near the end of the window stores its value: the key lives at least LeaseDuration while it loads.
+    [Fact]
+    public async Task A_reload_near_the_end_of_the_window_stores_its_value()
+    {
+        TimeSpan window = H.ShortTtl * 4;
+        CacheEntryOptions entry = Entry(ifError: window);
+        await H.Cache.GetOrCreateAsync("guard:5", _ => ValueTask.FromResult("v1"), entry);
+        await H.AdvanceAsync(H.ShortTtl + window - TimeSpan.FromSeconds(1)); // one second of the window left
+
+        Assert.Equal("v2", await H.Cache.GetOrCreateAsync("guard:5", async _ =>
+        {
+            await H.AdvanceAsync(TimeSpan.FromSeconds(2)); // past the window, within the lease
+            return "v2";
+        }, entry));
+        Assert.Equal("v2", (await H.Cache.TryGetAsync<string>("guard:5", entry)).Value);
+    }
+
+    // Only the factory's failures are answered stale: a value it returned that cannot be stored (NaN is not JSON)
+    // fails the call as it would without the window.
+    [Fact]
+    public async Task A_value_the_factory_returned_is_not_replaced_by_the_stale_one()
+    {
+        CacheEntryOptions entry = Entry(ifError: TimeSpan.FromMinutes(10));
+        await H.Cache.GetOrCreateAsync("guard:6", _ => ValueTask.FromResult(1.5), entry);
+        await ExpireAsync();
+
+        await Assert.ThrowsAsync<ArgumentException>(() => H.Cache.GetOrCreateAsync("guard:6", _ => ValueTask.FromResult(double.NaN), entry).AsTask());
+        Assert.Equal(1.5, await H.Cache.GetOrCreateAsync<double>("guard:6", _ => throw new InvalidOperationException("down"), entry));
     }
 }
 
