@@ -172,7 +172,7 @@ public sealed class EndpointCacheRuntime
 
             load.ReportStaleServedOnTimeout();
             load.ReleaseFollowers();
-            SetStatusHeader(detached.Client.Headers, CacheOutcome.StaleOnTimeout);
+            SetStatusHeader(detached.Client.Headers, CacheOutcome.StaleOnTimeout, staleSince: load.StaleSince);
             await StoredResponse.Read(stale, endpoint.ContentType).WriteAsync(http.Request, detached.Client, detached.ClientBody, null, _time.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
             await detached.ClientBody.CompleteAsync().ConfigureAwait(false); // starts the response if the body was empty, and ends it
         }
@@ -219,7 +219,7 @@ public sealed class EndpointCacheRuntime
         int status = failure is null ? http.Response.StatusCode : StatusCodes.Status500InternalServerError;
         load.ReportStaleServed(failure);
         capture.ResetResponse();
-        SetStatusHeader(http, CacheOutcome.StaleOnError, status);
+        SetStatusHeader(http, CacheOutcome.StaleOnError, status, load.StaleSince);
         await StoredResponse.Read(stale, endpoint.ContentType).WriteAsync(http, null, _time.GetUtcNow()).ConfigureAwait(false);
         return true;
     }
@@ -789,12 +789,16 @@ public sealed class EndpointCacheRuntime
             CacheOutcome.Hit => "Caching; hit",
             CacheOutcome.Miss => "Caching; fwd=miss",
             CacheOutcome.Stored => "Caching; fwd=miss; stored",
-            CacheOutcome.StaleWhileRevalidating => "Caching; hit; ttl=" + (-Math.Max(0, (long)(_time.GetUtcNow() - staleSince.GetValueOrDefault()).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            CacheOutcome.StaleOnError => "Caching; fwd=stale; fwd-status=" + failedStatus.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            CacheOutcome.StaleOnTimeout => "Caching; fwd=stale; detail=soft-timeout",
+            CacheOutcome.StaleWhileRevalidating => "Caching; hit; ttl=" + StaleTtl(staleSince),
+            CacheOutcome.StaleOnError => "Caching; fwd=stale; fwd-status=" + failedStatus.ToString(System.Globalization.CultureInfo.InvariantCulture) + "; ttl=" + StaleTtl(staleSince),
+            CacheOutcome.StaleOnTimeout => "Caching; fwd=stale; ttl=" + StaleTtl(staleSince) + "; detail=soft-timeout",
             _ => "Caching; fwd=bypass",
         };
     }
+
+    // RFC 9211's ttl of a stale response: minus the whole seconds since its freshness ended.
+    private string StaleTtl(DateTimeOffset? staleSince)
+        => (-Math.Max(0, (long)(_time.GetUtcNow() - staleSince.GetValueOrDefault()).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     // One controller GET's miss, from the lookup to the store: finished by the capturing result once it has run,
     // or, if it never runs (a result filter answered, an exception), when the response is disposed.
