@@ -106,6 +106,58 @@ public abstract class StaleEndpointTests : IAsyncLifetime
         Assert.DoesNotContain("Post 7", await response.Content.ReadAsStringAsync());
     }
 
+    // Controller actions: an action that throws or answers 5xx within the window is answered with the stored
+    // response, marked stale, without what the failing action set on the response.
+    [Theory]
+    [InlineData("/api/stale/11")]
+    [InlineData("/api/stale/503/11")]
+    public async Task A_controller_action_that_fails_within_the_window_is_answered_with_the_stored_response(string path)
+    {
+        HttpResponseMessage stored = await Client.GetAsync(path);
+        string body = await stored.Content.ReadAsStringAsync();
+        _time.Advance(TimeSpan.FromSeconds(90));
+        Db.OriginDown = true;
+
+        for (int i = 0; i < 2; i++)
+        {
+            HttpResponseMessage stale = await Client.GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, stale.StatusCode);
+            Assert.Equal(body, await stale.Content.ReadAsStringAsync());
+            Assert.Equal("STALE", Header(stale, "X-Cache"));
+            Assert.StartsWith("Caching; fwd=stale; fwd-status=5", Header(stale, "Cache-Status"));
+            Assert.EndsWith("; ttl=-30", Header(stale, "Cache-Status"));
+            Assert.False(stale.Headers.Contains("X-Failure"));
+        }
+
+        // Back: reloaded and stored.
+        Db.OriginDown = false;
+        Db.Posts[11] = Db.Posts[11] with { Title = "after the outage" };
+        HttpResponseMessage reloaded = await Client.GetAsync(path);
+        Assert.Equal("MISS", Header(reloaded, "X-Cache"));
+        Assert.Contains("after the outage", await reloaded.Content.ReadAsStringAsync());
+        Assert.Equal("HIT", Header(await Client.GetAsync(path), "X-Cache"));
+    }
+
+    [Fact]
+    public async Task A_controller_action_fails_as_before_past_the_window_without_one_and_after_a_write()
+    {
+        await Client.GetAsync("/api/stale/12");
+        await Client.GetAsync("/api/stale/13");
+        _time.Advance(TimeSpan.FromSeconds(90));
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.PutAsync("/api/stale/13?title=changed", null)).StatusCode);
+        Db.OriginDown = true;
+
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync("/api/stale/12")).StatusCode); // within the window
+        Assert.Equal(HttpStatusCode.InternalServerError, (await Client.GetAsync("/api/stale/none/12")).StatusCode); // an action without a window
+        HttpResponseMessage written = await Client.GetAsync("/api/stale/13"); // invalidated by the write: nothing stale
+        Assert.Equal(HttpStatusCode.InternalServerError, written.StatusCode);
+        Assert.DoesNotContain("Post 13", await written.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.InternalServerError, (await Client.GetAsync("/api/stale/14")).StatusCode); // never stored
+
+        _time.Advance(TimeSpan.FromSeconds(600));
+        Assert.Equal(HttpStatusCode.InternalServerError, (await Client.GetAsync("/api/stale/12")).StatusCode); // past the window
+    }
+
     [Theory]
     [InlineData("/swr/8", "Swr")]
     [InlineData("/swr-filtered/8", "SwrFiltered")]

@@ -470,11 +470,18 @@ public sealed class EndpointCacheRuntime
         }
 
         // Headers the action sets (before its result runs) are the endpoint's own too.
-        var load = new ActionLoad(this, endpoint, step.Load!, ResponseCapture.SnapshotHeaders(http));
+        KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] headersBefore = ResponseCapture.SnapshotHeaders(http);
+        var load = new ActionLoad(this, endpoint, step.Load!, headersBefore);
         bool handedOver = false;
         try
         {
             ActionExecutedContext executed = await next().ConfigureAwait(false);
+            if (executed.Exception is { } thrown && !executed.ExceptionHandled && ReadThrough.IsOriginFailure(thrown, http.RequestAborted)
+                && await TryAnswerStaleOnActionErrorAsync(executed, http, endpoint, step.Load!, headersBefore).ConfigureAwait(false))
+            {
+                return;
+            }
+
             if (executed.Result is not null && (executed.Exception is null || executed.ExceptionHandled))
             {
                 // Stored once the result has run (result filters such as [Produces], formatters, content
@@ -491,6 +498,36 @@ public sealed class EndpointCacheRuntime
                 await load.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    // Stale-if-error on a controller action that threw: within the entry's window, the exception is handled and the
+    // stored response is the result (marked stale). What the action set on the response is dropped; what was there
+    // before it ran stays.
+    private async ValueTask<bool> TryAnswerStaleOnActionErrorAsync(ActionExecutedContext executed, HttpContext http, CachedEndpointInfo endpoint, ReadThrough.PendingLoad load, KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] headersBefore)
+    {
+        if (load.StaleIfError is null || http.Response.HasStarted || await load.StaleToServeAsync(http.RequestAborted).ConfigureAwait(false) is not { } stale)
+        {
+            return false;
+        }
+
+        var cached = new CachedResponse(stale, endpoint.ContentType, _time.GetUtcNow());
+        if (!ResponsePolicy.Accepts(http.Request, cached.ContentType))
+        {
+            return false;
+        }
+
+        load.ReportStaleServed(executed.Exception);
+        http.Response.Headers.Clear();
+        foreach (KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues> header in headersBefore)
+        {
+            http.Response.Headers[header.Key] = header.Value;
+        }
+
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        SetStatusHeader(http, CacheOutcome.StaleOnError, StatusCodes.Status500InternalServerError, load.StaleSince);
+        executed.Result = cached;
+        executed.ExceptionHandled = true;
+        return true;
     }
 
     /// <summary>A write on a controller action: run it, then, only if it succeeded, invalidate.</summary>
@@ -822,6 +859,12 @@ public sealed class EndpointCacheRuntime
             await using ResponseCapture capture = ResponseCapture.Start(http, runtime._maxBodySize, headersBefore);
             await execute().ConfigureAwait(false);
             await capture.EndAsync().ConfigureAwait(false);
+            if (http.Response.StatusCode >= StatusCodes.Status500InternalServerError && await runtime.TryServeStaleOnErrorAsync(http, capture, endpoint, load, null).ConfigureAwait(false))
+            {
+                // Stale-if-error: the result answered 5xx; the stored response was sent instead.
+                return;
+            }
+
             bool sharable = ResponsePolicy.IsStorable(http, capture) && ResponsePolicy.IsNegotiatedAsStored(http, endpoint);
             await runtime.FinishMissAsync(http, capture, endpoint, load, sharable).ConfigureAwait(false);
         }
