@@ -142,6 +142,7 @@ public abstract class StaleEndpointTests : IAsyncLifetime
     public async Task A_controller_action_fails_as_before_past_the_window_without_one_and_after_a_write()
     {
         await Client.GetAsync("/api/stale/12");
+        await Client.GetAsync("/api/stale/503/12");
         await Client.GetAsync("/api/stale/13");
         _time.Advance(TimeSpan.FromSeconds(90));
         Assert.Equal(HttpStatusCode.NoContent, (await Client.PutAsync("/api/stale/13?title=changed", null)).StatusCode);
@@ -153,6 +154,14 @@ public abstract class StaleEndpointTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.InternalServerError, written.StatusCode);
         Assert.DoesNotContain("Post 13", await written.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.InternalServerError, (await Client.GetAsync("/api/stale/14")).StatusCode); // never stored
+
+        // A client that does not accept the stored content type gets the failure, as on a hit it gets the action's own.
+        foreach ((string path, HttpStatusCode failure) in new[] { ("/api/stale/12", HttpStatusCode.InternalServerError), ("/api/stale/503/12", HttpStatusCode.ServiceUnavailable) })
+        {
+            var xml = new HttpRequestMessage(HttpMethod.Get, path);
+            xml.Headers.Accept.ParseAdd("application/xml");
+            Assert.Equal(failure, (await Client.SendAsync(xml)).StatusCode);
+        }
 
         _time.Advance(TimeSpan.FromSeconds(600));
         Assert.Equal(HttpStatusCode.InternalServerError, (await Client.GetAsync("/api/stale/12")).StatusCode); // past the window

@@ -165,7 +165,13 @@ public sealed class EndpointCacheRuntime
         {
             Task first = await Task.WhenAny(running, Task.Delay(softTimeout, load.Time, timer.Token)).ConfigureAwait(false);
             await timer.CancelAsync().ConfigureAwait(false);
-            if (first == running || http.RequestAborted.IsCancellationRequested || await load.StaleToServeAsync(http.RequestAborted).ConfigureAwait(false) is not { } stale)
+            if (first == running || http.RequestAborted.IsCancellationRequested || await StaleOrNoneAsync(load, http.RequestAborted).ConfigureAwait(false) is not { } stale)
+            {
+                return false; // the caller awaits the handler as usual
+            }
+
+            StoredResponse answer = StoredResponse.Read(stale, endpoint.ContentType);
+            if (!ResponsePolicy.Accepts(http.Request, answer.ContentType))
             {
                 return false;
             }
@@ -173,8 +179,16 @@ public sealed class EndpointCacheRuntime
             load.ReportStaleServedOnTimeout();
             load.ReleaseFollowers();
             SetStatusHeader(detached.Client.Headers, CacheOutcome.StaleOnTimeout, staleSince: load.StaleSince);
-            await StoredResponse.Read(stale, endpoint.ContentType).WriteAsync(http.Request, detached.Client, detached.ClientBody, null, _time.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
-            await detached.ClientBody.CompleteAsync().ConfigureAwait(false); // starts the response if the body was empty, and ends it
+            try
+            {
+                await answer.WriteAsync(http.Request, detached.Client, detached.ClientBody, null, _time.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
+                await detached.ClientBody.CompleteAsync().ConfigureAwait(false); // starts the response if the body was empty, and ends it
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException)
+            {
+                // The client went away while the stale response was sent: the handler still runs to its end below,
+                // before the capture's buffer and the lease are given back.
+            }
         }
 
         try
@@ -200,6 +214,19 @@ public sealed class EndpointCacheRuntime
         return true;
     }
 
+    // The stale value for a soft timeout, or null when the read again is cancelled (the client went away).
+    private static async ValueTask<ReadOnlyMemory<byte>?> StaleOrNoneAsync(ReadThrough.PendingLoad load, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await load.StaleToServeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
     // Stale-if-error: a reload that threw or answered 5xx, within the entry's window, is answered with the stored
     // response instead (status, headers and body as stored, marked stale), unless some of its response already left.
     // What the handler set on the response is dropped; what was there before it ran (the app's middleware) stays.
@@ -216,11 +243,17 @@ public sealed class EndpointCacheRuntime
             return false;
         }
 
+        StoredResponse answer = StoredResponse.Read(stale, endpoint.ContentType);
+        if (!ResponsePolicy.Accepts(http.Request, answer.ContentType))
+        {
+            return false; // a client that does not accept the stored content type gets the failure (MVC negotiates)
+        }
+
         int status = failure is null ? http.Response.StatusCode : StatusCodes.Status500InternalServerError;
         load.ReportStaleServed(failure);
         capture.ResetResponse();
         SetStatusHeader(http, CacheOutcome.StaleOnError, status, load.StaleSince);
-        await StoredResponse.Read(stale, endpoint.ContentType).WriteAsync(http, null, _time.GetUtcNow()).ConfigureAwait(false);
+        await answer.WriteAsync(http, null, _time.GetUtcNow()).ConfigureAwait(false);
         return true;
     }
 

@@ -112,10 +112,11 @@ public sealed class CacheEngine
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The lookup.</returns>
     public ValueTask<CacheLookup> GetAsync(string key, CacheEntryOptions? entry, bool takeLease, CancellationToken cancellationToken = default)
-        => GetAsync(key, entry, takeLease, countMiss: true, cancellationToken);
+        => GetAsync(key, entry, takeLease, LookupCounting.All, cancellationToken);
 
-    // countMiss: false for a first look whose miss the caller counts once it knows how the request is served.
-    internal async ValueTask<CacheLookup> GetAsync(string key, CacheEntryOptions? entry, bool takeLease, bool countMiss, CancellationToken cancellationToken)
+    // counting: HitsOnly for a first look whose miss the caller counts once it knows how the request is served;
+    // None for a read again within a request whose lookup was already counted.
+    internal async ValueTask<CacheLookup> GetAsync(string key, CacheEntryOptions? entry, bool takeLease, LookupCounting countMiss, CancellationToken cancellationToken)
     {
         string? namespaceName = entry?.Namespace;
         string? keyPrefix = entry?.KeyPrefix;
@@ -203,7 +204,7 @@ public sealed class CacheEngine
     // A plain key's read that takes the lease on a miss in the same step (one round trip). The tags are filed once
     // the lease is held and before the caller loads: a tag invalidation from then on removes the lease, and one that
     // came earlier was for a write the load will read (its data was committed before it invalidated).
-    private async ValueTask<CacheLookup> GetOrLeaseAsync(string key, CacheEntryOptions? entry, string keyPrefix, bool countMiss, CancellationToken cancellationToken)
+    private async ValueTask<CacheLookup> GetOrLeaseAsync(string key, CacheEntryOptions? entry, string keyPrefix, LookupCounting countMiss, CancellationToken cancellationToken)
     {
         byte[] lease = NamespaceEnvelope.NewLease();
         LeaseRead read = await Guard(_store.GetOrAcquireLeaseAsync(key, lease, _options.LeaseDuration, cancellationToken)).ConfigureAwait(false);
@@ -846,9 +847,9 @@ public sealed class CacheEngine
     internal void RecordStale(string keyPrefix, string reason) => _metrics.StaleServed(keyPrefix, reason);
 
     /// <summary>Counts a lookup in the metrics (used when the caller decides how a first miss was served).</summary>
-    internal void RecordLookup(bool hit, string keyPrefix, bool countMiss = true)
+    internal void RecordLookup(bool hit, string keyPrefix, LookupCounting countMiss = LookupCounting.All)
     {
-        if (hit || countMiss)
+        if (countMiss == LookupCounting.All || (hit && countMiss == LookupCounting.HitsOnly))
         {
             Record(hit, keyPrefix);
         }
@@ -904,4 +905,17 @@ public sealed class CacheEngine
     }
 
     private static string NewVersion() => Guid.NewGuid().ToString("N");
+}
+
+/// <summary>Which lookups a read counts in the metrics.</summary>
+internal enum LookupCounting
+{
+    /// <summary>Hits and misses.</summary>
+    All,
+
+    /// <summary>Hits only: the caller counts the miss once it knows how the request is served.</summary>
+    HitsOnly,
+
+    /// <summary>Nothing: a read again within a request whose lookup was counted already.</summary>
+    None,
 }

@@ -53,7 +53,7 @@ internal sealed class ReadThrough
     {
         try
         {
-            CacheLookup lookup = await _engine.GetAsync(key, entry, takeLease: false, countMiss: false, cancellationToken).ConfigureAwait(false);
+            CacheLookup lookup = await _engine.GetAsync(key, entry, takeLease: false, LookupCounting.HitsOnly, cancellationToken).ConfigureAwait(false);
             return lookup.Value;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -74,7 +74,7 @@ internal sealed class ReadThrough
         CacheLookup lookup;
         try
         {
-            lookup = await _engine.GetAsync(key, entry, takeLease: true, countMiss: false, cancellationToken).ConfigureAwait(false);
+            lookup = await _engine.GetAsync(key, entry, takeLease: true, LookupCounting.HitsOnly, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -175,7 +175,7 @@ internal sealed class ReadThrough
         CacheLookup? leased = null;
         try
         {
-            leased = await TryLookupAsync(key, entry, takeLease: true, countMiss: true, cancellationToken).ConfigureAwait(false);
+            leased = await TryLookupAsync(key, entry, takeLease: true, LookupCounting.All, cancellationToken).ConfigureAwait(false);
             if (leased is null)
             {
                 Complete(flight, lead, null);
@@ -200,7 +200,7 @@ internal sealed class ReadThrough
     // A read outside any flight: it takes the key's lease when the key holds nothing (one command on Redis).
     private async ValueTask<ReadStep> ReadAloneAsync(string key, CacheEntryOptions entry, CancellationToken cancellationToken)
     {
-        CacheLookup? own = await TryLookupAsync(key, entry, takeLease: true, countMiss: true, cancellationToken).ConfigureAwait(false);
+        CacheLookup? own = await TryLookupAsync(key, entry, takeLease: true, LookupCounting.All, cancellationToken).ConfigureAwait(false);
         return own is null
             ? new ReadStep(null, Unstored(key, entry))
             : await LeaseStepAsync(key, entry, own.Value, null, null, cancellationToken).ConfigureAwait(false);
@@ -244,7 +244,7 @@ internal sealed class ReadThrough
             }
 
             // It gave up (released, expired, or its value was refused): read once more, taking the lease if free.
-            if (await TryLookupAsync(key, entry, takeLease: true, countMiss: false, cancellationToken).ConfigureAwait(false) is not { } again)
+            if (await TryLookupAsync(key, entry, takeLease: true, LookupCounting.None, cancellationToken).ConfigureAwait(false) is not { } again)
             {
                 Complete(flight, lead, null);
                 return new ReadStep(null, Unstored(key, entry));
@@ -302,7 +302,7 @@ internal sealed class ReadThrough
         }
     }
 
-    private async ValueTask<CacheLookup?> TryLookupAsync(string key, CacheEntryOptions entry, bool takeLease, bool countMiss, CancellationToken cancellationToken)
+    private async ValueTask<CacheLookup?> TryLookupAsync(string key, CacheEntryOptions entry, bool takeLease, LookupCounting countMiss, CancellationToken cancellationToken)
     {
         try
         {
@@ -441,7 +441,7 @@ internal sealed class ReadThrough
             CacheLookup now;
             try
             {
-                now = await _owner._engine.GetAsync(_key, _entry, takeLease: false, countMiss: false, cancellationToken).ConfigureAwait(false);
+                now = await _owner._engine.GetAsync(_key, _entry, takeLease: false, LookupCounting.None, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsStoreFailure(ex))
             {

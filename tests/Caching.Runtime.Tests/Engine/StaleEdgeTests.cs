@@ -102,3 +102,33 @@ public sealed class LeaseWaiterMetricsTests(RedisFixture redis)
         Assert.Equal(1, lookups);
     }
 }
+
+/// <summary>
+/// A failing reload answered with a value read again (here a fresh one written meanwhile) is one lookup in the
+/// metrics, and that value is what the caller gets.
+/// </summary>
+public sealed class StaleReReadMetricsTests
+{
+    [Fact]
+    public async Task A_failed_reload_answered_with_a_value_written_meanwhile_counts_once()
+    {
+        await using InMemoryHarness h = InMemoryHarness.Create(o => o.ExpirationJitter = 0);
+        var factory = h.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var hits = new MetricCollector<long>(factory, CachingMetrics.MeterName, "caching.hits");
+        using var misses = new MetricCollector<long>(factory, CachingMetrics.MeterName, "caching.misses");
+        var entry = new CacheEntryOptions { Expiration = h.ShortTtl, StaleIfError = TimeSpan.FromMinutes(10), KeyPrefix = "doc" };
+        await h.Cache.GetOrCreateAsync("doc:9", _ => ValueTask.FromResult("v1"), entry);
+        await h.AdvanceAsync(h.ShortTtl * 1.5);
+        long before = hits.GetMeasurementSnapshot().Sum(m => m.Value) + misses.GetMeasurementSnapshot().Sum(m => m.Value);
+
+        string answered = await h.Cache.GetOrCreateAsync<string>("doc:9", async _ =>
+        {
+            await h.Cache.SetAsync("doc:9", "written meanwhile", entry); // a write-through during the reload
+            throw new InvalidOperationException("database down");
+        }, entry);
+
+        Assert.Equal("written meanwhile", answered);
+        long after = hits.GetMeasurementSnapshot().Sum(m => m.Value) + misses.GetMeasurementSnapshot().Sum(m => m.Value);
+        Assert.Equal(1, after - before);
+    }
+}
