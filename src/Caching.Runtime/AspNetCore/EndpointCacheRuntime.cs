@@ -156,51 +156,16 @@ public sealed class EndpointCacheRuntime
     // (the lease refuses it if an invalidation came in between). False when the handler answered in time.
     private async ValueTask<bool> AnsweredOnSoftTimeoutAsync(HttpContext http, Task running, DetachedResponse detached, ResponseCapture capture, CachedEndpointInfo endpoint, ReadThrough.PendingLoad load)
     {
-        if (running.IsCompleted || load.SoftTimeout is not { } softTimeout)
+        if (!await AnswerStaleOnSoftTimeoutAsync(http, running, detached, endpoint, load).ConfigureAwait(false))
         {
-            return false;
-        }
-
-        using (var timer = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted))
-        {
-            Task first = await Task.WhenAny(running, Task.Delay(softTimeout, load.Time, timer.Token)).ConfigureAwait(false);
-            await timer.CancelAsync().ConfigureAwait(false);
-            if (first == running || http.RequestAborted.IsCancellationRequested || await StaleOrNoneAsync(load, http.RequestAborted).ConfigureAwait(false) is not { } stale)
-            {
-                return false; // the caller awaits the handler as usual
-            }
-
-            StoredResponse answer = StoredResponse.Read(stale, endpoint.ContentType);
-            if (!ResponsePolicy.Accepts(http.Request, answer.ContentType))
-            {
-                return false;
-            }
-
-            load.ReportStaleServedOnTimeout();
-            load.ReleaseFollowers();
-            SetStatusHeader(detached.Client.Headers, CacheOutcome.StaleOnTimeout, staleSince: load.StaleSince);
-            try
-            {
-                await answer.WriteAsync(http.Request, detached.Client, detached.ClientBody, null, _time.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
-                await detached.ClientBody.CompleteAsync().ConfigureAwait(false); // starts the response if the body was empty, and ends it
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException)
-            {
-                // The client went away while the stale response was sent: the handler still runs to its end below,
-                // before the capture's buffer and the lease are given back.
-            }
+            return false; // the caller awaits the handler as usual
         }
 
         try
         {
             await running.ConfigureAwait(false);
             await capture.EndAsync().ConfigureAwait(false);
-            HttpResponse response = http.Response; // the handler's own
-            if (load.CanStore && response.StatusCode == StatusCodes.Status200OK && ResponsePolicy.IsStorable(http, capture)
-                && StoredResponse.Encode(response.StatusCode, response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType, _time.GetUtcNow(), _compressionThreshold, out _) is { } encoded)
-            {
-                await load.StoreAsync(encoded, CancellationToken.None).ConfigureAwait(false);
-            }
+            await StoreAfterSoftTimeoutAsync(http, capture, endpoint, load, negotiated: true).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -212,6 +177,59 @@ public sealed class EndpointCacheRuntime
         }
 
         return true;
+    }
+
+    // Soft timeout: waits for the handler (or action) up to the soft timeout; if it is still running then, and a stale
+    // response within its stale-if-error window is at hand that the client accepts, sends that response to the
+    // client's (detached) response and ends it. True when the client was answered so; the handler goes on.
+    private async ValueTask<bool> AnswerStaleOnSoftTimeoutAsync(HttpContext http, Task running, DetachedResponse detached, CachedEndpointInfo endpoint, ReadThrough.PendingLoad load)
+    {
+        if (running.IsCompleted || load.SoftTimeout is not { } softTimeout)
+        {
+            return false;
+        }
+
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        Task first = await Task.WhenAny(running, Task.Delay(softTimeout, load.Time, timer.Token)).ConfigureAwait(false);
+        await timer.CancelAsync().ConfigureAwait(false);
+        if (first == running || http.RequestAborted.IsCancellationRequested || await StaleOrNoneAsync(load, http.RequestAborted).ConfigureAwait(false) is not { } stale)
+        {
+            return false;
+        }
+
+        StoredResponse answer = StoredResponse.Read(stale, endpoint.ContentType);
+        if (!ResponsePolicy.Accepts(http.Request, answer.ContentType))
+        {
+            return false;
+        }
+
+        load.ReportStaleServedOnTimeout();
+        load.ReleaseFollowers();
+        SetStatusHeader(detached.Client.Headers, CacheOutcome.StaleOnTimeout, staleSince: load.StaleSince);
+        try
+        {
+            await answer.WriteAsync(http.Request, detached.Client, detached.ClientBody, null, _time.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
+            await detached.ClientBody.CompleteAsync().ConfigureAwait(false); // starts the response if the body was empty, and ends it
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The client went away while the stale response was sent: the handler still runs to its end, before
+            // the capture's buffer and the lease are given back.
+        }
+
+        return true;
+    }
+
+    // After a soft timeout answered the client: stores what the handler sent to its detached response, through the
+    // load's lease (refused after an invalidation), if it may be shared.
+    private async ValueTask StoreAfterSoftTimeoutAsync(HttpContext http, ResponseCapture capture, CachedEndpointInfo endpoint, ReadThrough.PendingLoad load, bool negotiated)
+    {
+        HttpResponse response = http.Response; // the handler's own
+        if (negotiated && load.CanStore && response.StatusCode == StatusCodes.Status200OK && ResponsePolicy.IsStorable(http, capture)
+            && StoredResponse.Encode(response.StatusCode, response.ContentType, capture.OwnHeaders(), capture.Body.Span, endpoint.ContentType, _time.GetUtcNow(), _compressionThreshold, out _) is { } encoded)
+        {
+            await load.StoreAsync(encoded, CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     // The stale value for a soft timeout, or null when the read again is cancelled (the client went away).
@@ -508,7 +526,29 @@ public sealed class EndpointCacheRuntime
         bool handedOver = false;
         try
         {
-            ActionExecutedContext executed = await next().ConfigureAwait(false);
+            // Soft timeout: the action runs against a response of its own, so that a slow one can be answered with
+            // the stale response while it goes on; its result then runs into that response and is stored.
+            DetachedResponse? detached = step.Load!.SoftTimeout is not null ? DetachedResponse.Start(http) : null;
+            Task<ActionExecutedContext> running = next();
+            if (detached is not null)
+            {
+                if (await AnswerStaleOnSoftTimeoutAsync(http, running, detached, endpoint, step.Load!).ConfigureAwait(false))
+                {
+                    handedOver = await GoOnAfterSoftTimeoutAsync(http, running, detached, load, step.Load!).ConfigureAwait(false);
+                    return;
+                }
+
+                try
+                {
+                    await running.ConfigureAwait(false);
+                }
+                finally
+                {
+                    detached.Reattach();
+                }
+            }
+
+            ActionExecutedContext executed = await running.ConfigureAwait(false);
             if (executed.Exception is { } thrown && !executed.ExceptionHandled && ReadThrough.IsOriginFailure(thrown, http.RequestAborted)
                 && await TryAnswerStaleOnActionErrorAsync(executed, http, endpoint, step.Load!, headersBefore).ConfigureAwait(false))
             {
@@ -531,6 +571,42 @@ public sealed class EndpointCacheRuntime
                 await load.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    // A controller action that went on past its soft timeout (the client has its stale answer): its result runs into
+    // the detached response and is stored by the result half; a failure is logged, and handled so that MVC does not
+    // write an error to a response that has ended. True when the load was handed to the result half.
+    private static async ValueTask<bool> GoOnAfterSoftTimeoutAsync(HttpContext http, Task<ActionExecutedContext> running, DetachedResponse detached, ActionLoad load, ReadThrough.PendingLoad pending)
+    {
+        ActionExecutedContext executed;
+        try
+        {
+            executed = await running.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            pending.ReportFailedAfterTimeout(ex);
+            detached.Restore();
+            throw;
+        }
+
+        if (executed.Result is not null && (executed.Exception is null || executed.ExceptionHandled))
+        {
+            load.Detached = detached;
+            http.Items[ResultWorkItem] = load;
+            http.Response.RegisterForDisposeAsync(load);
+            return true;
+        }
+
+        if (executed.Exception is { } failure)
+        {
+            pending.ReportFailedAfterTimeout(failure);
+        }
+
+        executed.ExceptionHandled = true;
+        executed.Result = new EmptyResult();
+        detached.Restore();
+        return false;
     }
 
     // Stale-if-error on a controller action that threw: within the entry's window, the exception is handled and the
@@ -886,8 +962,17 @@ public sealed class EndpointCacheRuntime
 
     private sealed class ActionLoad(EndpointCacheRuntime runtime, CachedEndpointInfo endpoint, ReadThrough.PendingLoad load, KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] headersBefore) : IAsyncDisposable, IResultWork
     {
+        /// <summary>Set when the client was answered on the soft timeout: the result runs into this response and is only stored.</summary>
+        public DetachedResponse? Detached { get; set; }
+
         public async Task RunAsync(HttpContext http, Func<Task> execute)
         {
+            if (Detached is { } detached)
+            {
+                await StoreAfterSoftTimeoutAsync(http, execute, detached).ConfigureAwait(false);
+                return;
+            }
+
             runtime.SetStatusHeader(http, CacheOutcome.Miss);
             await using ResponseCapture capture = ResponseCapture.Start(http, runtime._maxBodySize, headersBefore);
             await execute().ConfigureAwait(false);
@@ -903,6 +988,25 @@ public sealed class EndpointCacheRuntime
         }
 
         public ValueTask DisposeAsync() => load.DisposeAsync();
+
+        private async Task StoreAfterSoftTimeoutAsync(HttpContext http, Func<Task> execute, DetachedResponse detached)
+        {
+            try
+            {
+                await using ResponseCapture capture = ResponseCapture.Start(http, runtime._maxBodySize, headersBefore);
+                await execute().ConfigureAwait(false);
+                await capture.EndAsync().ConfigureAwait(false);
+                await runtime.StoreAfterSoftTimeoutAsync(http, capture, endpoint, load, ResponsePolicy.IsNegotiatedAsStored(http, endpoint)).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                load.ReportFailedAfterTimeout(ex);
+            }
+            finally
+            {
+                detached.Restore();
+            }
+        }
     }
 
     private sealed class ActionInvalidation(ActionExecutedContext executed, EndpointCacheRuntime runtime, InvalidationSet set, CachedEndpointInfo endpoint) : IResultWork, IAsyncDisposable

@@ -33,6 +33,21 @@ public sealed class StaleController(BlogStore db) : ControllerBase
         return db.Posts[id];
     }
 
+    // Held by the store's gate: slower than the soft timeout.
+    [HttpGet("slow/{id}")]
+    [Cache("api_slow", ResourceIdName = "id", Expiration = 60, StaleIfError = 600)]
+    public async Task<ActionResult<Post>> Slow(int id)
+    {
+        Post post = db.Posts[id];
+        db.ReloadEntered?.TrySetResult();
+        if (db.ReloadGate is { } gate)
+        {
+            await gate.Task;
+        }
+
+        return post;
+    }
+
     // Without a window: the failure goes through.
     [HttpGet("none/{id}")]
     [Cache("api_stale_none", ResourceIdName = "id", Expiration = 60)]
