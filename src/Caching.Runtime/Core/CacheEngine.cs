@@ -116,7 +116,7 @@ public sealed class CacheEngine
 
     // counting: HitsOnly for a first look whose miss the caller counts once it knows how the request is served;
     // None for a read again within a request whose lookup was already counted.
-    internal async ValueTask<CacheLookup> GetAsync(string key, CacheEntryOptions? entry, bool takeLease, LookupCounting countMiss, CancellationToken cancellationToken)
+    internal async ValueTask<CacheLookup> GetAsync(string key, CacheEntryOptions? entry, bool takeLease, LookupCounting counting, CancellationToken cancellationToken)
     {
         string? namespaceName = entry?.Namespace;
         string? keyPrefix = entry?.KeyPrefix;
@@ -126,7 +126,7 @@ public sealed class CacheEngine
         {
             // Invalidations missed during an outage are not replayed yet: any entry could be stale, and a value
             // loaded now could predate a queued invalidation, so nothing is stored either.
-            RecordLookup(hit: false, keyPrefix ?? UnspecifiedKeyPrefix, countMiss);
+            RecordLookup(hit: false, keyPrefix ?? UnspecifiedKeyPrefix, counting);
             return new CacheLookup(null, namespaceName, null, leasedByOther: true);
         }
 
@@ -135,7 +135,7 @@ public sealed class CacheEngine
             _breaker.ThrowIfOpen();
             if (takeLease && _options.UseLeases)
             {
-                return await GetOrLeaseAsync(key, entry, keyPrefix, countMiss, cancellationToken).ConfigureAwait(false);
+                return await GetOrLeaseAsync(key, entry, keyPrefix, counting, cancellationToken).ConfigureAwait(false);
             }
 
             byte[]? value = await Guard(_store.GetAsync(key, cancellationToken)).ConfigureAwait(false);
@@ -143,12 +143,12 @@ public sealed class CacheEngine
             if (plain.IsLease)
             {
                 // Someone is loading it right now.
-                RecordLookup(hit: false, keyPrefix, countMiss);
+                RecordLookup(hit: false, keyPrefix, counting);
                 return new CacheLookup(null, null, null, leasedByOther: true, stale: plain.Stale, freshUntil: plain.FreshUntil);
             }
 
             // An entry written by an endpoint that names a namespace, read without one, is not a value: a miss.
-            RecordLookup(plain.Fresh is not null, keyPrefix, countMiss);
+            RecordLookup(plain.Fresh is not null, keyPrefix, counting);
             if (plain.Fresh is { } fresh)
             {
                 return new CacheLookup(fresh, null, null);
@@ -168,11 +168,11 @@ public sealed class CacheEngine
         Held held = stored is null ? default : Interpret(stored, currentVersion ?? string.Empty);
         if (held.Fresh is { } payload)
         {
-            RecordLookup(hit: true, keyPrefix, countMiss);
+            RecordLookup(hit: true, keyPrefix, counting);
             return new CacheLookup(payload, namespaceName, currentVersion);
         }
 
-        RecordLookup(hit: false, keyPrefix, countMiss);
+        RecordLookup(hit: false, keyPrefix, counting);
         if (held.IsLease)
         {
             // Someone is loading it right now.
@@ -204,7 +204,7 @@ public sealed class CacheEngine
     // A plain key's read that takes the lease on a miss in the same step (one round trip). The tags are filed once
     // the lease is held and before the caller loads: a tag invalidation from then on removes the lease, and one that
     // came earlier was for a write the load will read (its data was committed before it invalidated).
-    private async ValueTask<CacheLookup> GetOrLeaseAsync(string key, CacheEntryOptions? entry, string keyPrefix, LookupCounting countMiss, CancellationToken cancellationToken)
+    private async ValueTask<CacheLookup> GetOrLeaseAsync(string key, CacheEntryOptions? entry, string keyPrefix, LookupCounting counting, CancellationToken cancellationToken)
     {
         byte[] lease = NamespaceEnvelope.NewLease();
         LeaseRead read = await Guard(_store.GetOrAcquireLeaseAsync(key, lease, _options.LeaseDuration, cancellationToken)).ConfigureAwait(false);
@@ -214,7 +214,7 @@ public sealed class CacheEngine
             // window, whose reload takes the lease now; or an entry written by an endpoint that names a namespace,
             // which read without one is not a value: a miss whose lease is not free.
             Held held = Interpret(value, null);
-            RecordLookup(held.Fresh is not null, keyPrefix, countMiss);
+            RecordLookup(held.Fresh is not null, keyPrefix, counting);
             if (held.Fresh is { } fresh)
             {
                 return new CacheLookup(fresh, null, null);
@@ -229,7 +229,7 @@ public sealed class CacheEngine
             return new CacheLookup(null, null, null, leasedByOther: true, leasedInThisProcess: held.LeaseOfThisProcess, stale: held.Stale, freshUntil: held.FreshUntil);
         }
 
-        RecordLookup(hit: false, keyPrefix, countMiss);
+        RecordLookup(hit: false, keyPrefix, counting);
         if (!read.LeaseTaken)
         {
             // Filled or leased between the read and the lease (the default two-step read): not this caller's.
@@ -847,9 +847,9 @@ public sealed class CacheEngine
     internal void RecordStale(string keyPrefix, string reason) => _metrics.StaleServed(keyPrefix, reason);
 
     /// <summary>Counts a lookup in the metrics (used when the caller decides how a first miss was served).</summary>
-    internal void RecordLookup(bool hit, string keyPrefix, LookupCounting countMiss = LookupCounting.All)
+    internal void RecordLookup(bool hit, string keyPrefix, LookupCounting counting = LookupCounting.All)
     {
-        if (countMiss == LookupCounting.All || (hit && countMiss == LookupCounting.HitsOnly))
+        if (counting == LookupCounting.All || (hit && counting == LookupCounting.HitsOnly))
         {
             Record(hit, keyPrefix);
         }

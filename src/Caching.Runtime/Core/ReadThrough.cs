@@ -260,8 +260,7 @@ internal sealed class ReadThrough
             {
                 // The reload is still running past the soft timeout: the stale value this read found answers.
                 Complete(flight, lead, MissCoalescer.ReadYourself);
-                Log.ServedStaleOnTimeout(_logger, key, SecondsSince(again.FreshUntil));
-                _engine.RecordStale(entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix, "timeout");
+                ReportStaleOnTimeout(key, entry, again.FreshUntil);
                 return new ReadStep(again.Stale, null, again.FreshUntil, SoftTimedOut: true);
             }
 
@@ -281,6 +280,13 @@ internal sealed class ReadThrough
         => lookup.Stale is not null && _engine.Time.GetUtcNow() < lookup.FreshUntil + _engine.StaleIfError(entry);
 
     private long SecondsSince(DateTimeOffset moment) => Math.Max(0, (long)(_engine.Time.GetUtcNow() - moment).TotalSeconds);
+
+    // Logs and counts a stale value answered because its reload ran past the soft timeout.
+    private void ReportStaleOnTimeout(string key, CacheEntryOptions entry, DateTimeOffset staleSince)
+    {
+        Log.ServedStaleOnTimeout(_logger, key, SecondsSince(staleSince));
+        _engine.RecordStale(entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix, "timeout");
+    }
 
     /// <summary>
     /// Whether <paramref name="failure"/>, thrown by a load, is the origin failing (stale-if-error answers it) rather
@@ -302,11 +308,11 @@ internal sealed class ReadThrough
         }
     }
 
-    private async ValueTask<CacheLookup?> TryLookupAsync(string key, CacheEntryOptions entry, bool takeLease, LookupCounting countMiss, CancellationToken cancellationToken)
+    private async ValueTask<CacheLookup?> TryLookupAsync(string key, CacheEntryOptions entry, bool takeLease, LookupCounting counting, CancellationToken cancellationToken)
     {
         try
         {
-            return await _engine.GetAsync(key, entry, takeLease, countMiss, cancellationToken).ConfigureAwait(false);
+            return await _engine.GetAsync(key, entry, takeLease, counting, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsStoreFailure(ex))
         {
@@ -473,7 +479,7 @@ internal sealed class ReadThrough
         /// <summary>Counts and logs a failed load answered with <see cref="StaleIfError"/>.</summary>
         public void ReportStaleServed(Exception? failure)
         {
-            Log.ServedStaleOnError(_owner._logger, _key, SecondsStale, failure);
+            Log.ServedStaleOnError(_owner._logger, _key, _owner.SecondsSince(StaleSince), failure);
             _owner._engine.RecordStale(_entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix, "error");
         }
 
@@ -487,16 +493,10 @@ internal sealed class ReadThrough
         public TimeProvider Time => _owner._engine.Time;
 
         /// <summary>Counts and logs a slow load answered with <see cref="StaleIfError"/> while it goes on.</summary>
-        public void ReportStaleServedOnTimeout()
-        {
-            Log.ServedStaleOnTimeout(_owner._logger, _key, SecondsStale);
-            _owner._engine.RecordStale(_entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix, "timeout");
-        }
+        public void ReportStaleServedOnTimeout() => _owner.ReportStaleOnTimeout(_key, _entry, StaleSince);
 
         /// <summary>Logs a load that went on past its soft timeout and failed.</summary>
         public void ReportFailedAfterTimeout(Exception failure) => Log.ReloadAfterTimeoutFailed(_owner._logger, _key, failure);
-
-        private long SecondsStale => Math.Max(0, (long)(_owner._engine.Time.GetUtcNow() - StaleSince).TotalSeconds);
 
         /// <summary>
         /// Stores the loaded bytes: refused (false) when this load may not store, when an invalidation or another
