@@ -10,6 +10,18 @@ public sealed class CachingOptions
     public const string SectionName = "Caching";
 
     /// <summary>
+    /// Whether the cache is used (configuration key <c>Caching:Enabled</c>; default <see langword="true"/>). Read
+    /// through <c>IOptionsMonitor</c>: changing it in configuration at run time (a reloaded <c>appsettings.json</c>,
+    /// environment-backed providers that reload) takes effect at once, without a restart. While it is
+    /// <see langword="false"/>, nothing is read from or stored in the cache: every GET runs its handler as if it
+    /// carried no <c>[Cache]</c> (no cache headers), <see cref="ICache"/> reads miss and its factories run each time
+    /// (no single flight), and a write-through value is not stored (its key is deleted instead). Writes keep
+    /// invalidating keys, patterns, tags and namespaces, so switching the cache back on never serves a value that
+    /// changed while it was off.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
     /// A StackExchange.Redis connection string, such as <c>127.0.0.1:6379</c> (configuration key
     /// <c>Caching:Redis</c>). When set, entries live in Redis; when empty, in the in-process store.
     /// An <c>IConnectionMultiplexer</c> registered in the service collection is reused instead of opening

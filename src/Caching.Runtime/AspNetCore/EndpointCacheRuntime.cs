@@ -86,9 +86,10 @@ public sealed class EndpointCacheRuntime
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(endpoint);
         HttpContext http = context.HttpContext;
-        if (http.Response.StatusCode != StatusCodes.Status200OK || http.Response.HasStarted)
+        if (http.Response.StatusCode != StatusCodes.Status200OK || http.Response.HasStarted || !_engine.IsEnabled)
         {
-            // A binding failure: ASP.NET Core set 400 and will not call the handler.
+            // A binding failure (ASP.NET Core set 400 and will not call the handler), or caching switched off: the
+            // handler answers as if the endpoint carried no [Cache].
             return await next(context).ConfigureAwait(false);
         }
 
@@ -492,6 +493,13 @@ public sealed class EndpointCacheRuntime
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(endpoint);
         HttpContext http = context.HttpContext;
+        if (!_engine.IsEnabled)
+        {
+            // Caching is switched off: the action answers as if it carried no [Cache].
+            await next().ConfigureAwait(false);
+            return;
+        }
+
         if (!Scope(http, endpoint, ref key, ref tags))
         {
             SetStatusHeader(http, CacheOutcome.Bypass);
@@ -688,7 +696,7 @@ public sealed class EndpointCacheRuntime
     internal Task ServeHitOrNextAsync(HttpContext http, RequestDelegate inner, CachedEndpointInfo endpoint, RequestValues values, Func<HttpContext, RequestValues, string?> formKey)
     {
         string method = http.Request.Method;
-        if (!(HttpMethods.IsGet(method) || HttpMethods.IsHead(method)) || formKey(http, values) is not { } key)
+        if (!_engine.IsEnabled || !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method)) || formKey(http, values) is not { } key)
         {
             return inner(http);
         }

@@ -76,6 +76,15 @@ public sealed class CacheEngine
     /// <summary>Failed invalidations waiting for the store; while any wait, lookups are misses.</summary>
     internal PendingInvalidations? Backlog { get; set; }
 
+    /// <summary><see cref="CachingOptions.Enabled"/> as it is now; always on for an engine built outside dependency injection.</summary>
+    internal CachingSwitch Switch { get; init; } = CachingSwitch.AlwaysOn;
+
+    /// <summary>
+    /// Whether the cache is in use (<see cref="CachingOptions.Enabled"/>, read at run time): while it is not, lookups
+    /// miss without reading the store and values are not stored; invalidations go on.
+    /// </summary>
+    public bool IsEnabled => Switch.IsOn;
+
     /// <summary>Whether store calls are suspended after repeated failures (they fail at once with <see cref="CacheStoreUnavailableException"/>).</summary>
     public bool IsStoreSuspended => _breaker.IsOpen;
 
@@ -122,6 +131,12 @@ public sealed class CacheEngine
         string? keyPrefix = entry?.KeyPrefix;
         ValidateKey(key);
         keyPrefix ??= UnspecifiedKeyPrefix;
+        if (!Switch.IsOn)
+        {
+            // Caching is switched off: nothing is read, and the miss holds no lease, so nothing is stored either.
+            return new CacheLookup(null, namespaceName, null, leasedByOther: true);
+        }
+
         if (Backlog is { HasPending: true })
         {
             // Invalidations missed during an outage are not replayed yet: any entry could be stale, and a value
@@ -558,6 +573,18 @@ public sealed class CacheEngine
 
         string? namespaceName = options?.Namespace;
         byte[]? envelope = null;
+        if (!Switch.IsOn)
+        {
+            // Caching is switched off: nothing is stored. An explicit write (write-through, warming) says the value
+            // changed: the copy stored before is deleted, so that switching the cache back on does not serve it.
+            if (lookup is null)
+            {
+                await InvalidateKeysAsync([key], options?.KeyPrefix, cancellationToken).ConfigureAwait(false);
+            }
+
+            return false;
+        }
+
         if (lookup is { LeasedByOther: true })
         {
             // Someone else holds the lease, or invalidations wait for replay: this value may be stale.

@@ -51,6 +51,11 @@ internal sealed class ReadThrough
     /// </summary>
     public async ValueTask<ReadOnlyMemory<byte>?> PeekAsync(string key, CacheEntryOptions entry, CancellationToken cancellationToken)
     {
+        if (!_engine.IsEnabled)
+        {
+            return null;
+        }
+
         try
         {
             CacheLookup lookup = await _engine.GetAsync(key, entry, takeLease: false, LookupCounting.HitsOnly, cancellationToken).ConfigureAwait(false);
@@ -71,6 +76,11 @@ internal sealed class ReadThrough
     /// </summary>
     public async ValueTask<ReadStep?> ReadOrLeaseAsync(string key, CacheEntryOptions entry, CancellationToken cancellationToken)
     {
+        if (!_engine.IsEnabled)
+        {
+            return null;
+        }
+
         CacheLookup lookup;
         try
         {
@@ -145,6 +155,13 @@ internal sealed class ReadThrough
     {
         ArgumentNullException.ThrowIfNull(entry);
         string prefix = entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix;
+        if (!_engine.IsEnabled)
+        {
+            // Caching is switched off: every caller loads for itself (no single flight either), storing nothing.
+            _engine.ValidateKey(key);
+            return new ReadStep(null, Unstored(key, entry));
+        }
+
         if (_coalescer is null)
         {
             return await ReadAloneAsync(key, entry, cancellationToken).ConfigureAwait(false);

@@ -26,6 +26,7 @@ public static class CachingServiceCollectionExtensions
 
         OptionsBuilder<global::Caching.CachingOptions> options = services.AddOptions<global::Caching.CachingOptions>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<global::Caching.CachingOptions>, CachingOptionsConfiguration>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IOptionsChangeTokenSource<global::Caching.CachingOptions>, CachingOptionsChangeTokenSource>());
         if (configure is not null)
         {
             options.Configure(configure);
@@ -41,7 +42,16 @@ public static class CachingServiceCollectionExtensions
         services.TryAddSingleton<CacheStatistics>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, CacheStatisticsStarter>());
         services.TryAddSingleton<ICacheStore>(CacheStoreFactory.Create);
-        services.TryAddSingleton<CacheEngine>();
+        services.TryAddSingleton(static provider => new CachingSwitch(provider.GetRequiredService<IOptionsMonitor<global::Caching.CachingOptions>>()));
+        services.TryAddSingleton(static provider => new CacheEngine(
+            provider.GetRequiredService<ICacheStore>(),
+            provider.GetRequiredService<IOptions<global::Caching.CachingOptions>>(),
+            provider.GetRequiredService<CachingMetrics>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<CacheEngine>>(),
+            provider.GetRequiredService<TimeProvider>())
+        {
+            Switch = provider.GetRequiredService<CachingSwitch>(),
+        });
         services.TryAddSingleton<ReadThrough>();
         services.TryAddSingleton<ICache, DefaultCache>();
         services.TryAddSingleton<PendingInvalidations>();

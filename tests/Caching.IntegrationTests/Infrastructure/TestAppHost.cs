@@ -42,7 +42,7 @@ public sealed class TestAppHost : IAsyncDisposable
     public ICacheStore Store => _app.Services.GetRequiredService<ICacheStore>();
 
     /// <summary>Starts the app; a shared Redis deployment is flushed and reused, else one is started for the app.</summary>
-    public static async Task<TestAppHost> StartAsync(StoreKind store, IRedisDeployment? shared = null, Action<WebApplication>? map = null, Action<CachingOptions>? configure = null, BlogStore? database = null, TimeProvider? time = null, Action<IServiceCollection>? services = null, Action<WebApplication>? pipeline = null)
+    public static async Task<TestAppHost> StartAsync(StoreKind store, IRedisDeployment? shared = null, Action<WebApplication>? map = null, Action<CachingOptions>? configure = null, BlogStore? database = null, TimeProvider? time = null, Action<IServiceCollection>? services = null, Action<WebApplication>? pipeline = null, Microsoft.Extensions.Configuration.IConfigurationSource? configuration = null)
     {
         if (shared is not null)
         {
@@ -58,6 +58,11 @@ public sealed class TestAppHost : IAsyncDisposable
         WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        if (configuration is not null)
+        {
+            ((Microsoft.Extensions.Configuration.IConfigurationBuilder)builder.Configuration).Add(configuration);
+        }
+
         builder.Services.AddSingleton(database ?? new BlogStore());
         if (time is not null)
         {
