@@ -62,4 +62,19 @@ public interface ICache
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the namespace is invalidated.</returns>
     ValueTask InvalidateNamespaceAsync(string namespaceName, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes every entry this cache stored (endpoints, <see cref="ICache"/>, HybridCache), on every instance.
+    /// Loads in flight when it runs do not store. On a Redis shared with other data, only keys this cache wrote are
+    /// deleted; its own internal keys (namespace versions, tag indexes) stay.
+    /// </summary>
+    /// <remarks>
+    /// Cost on Redis: a SCAN of the whole database (every primary of a cluster) reading the first 20 bytes of each
+    /// string key, to find leases; one ZSCAN per non-empty per-slot index of stored keys; and an UNLINK per page of
+    /// keys. Every store files its key in that index, in the same script. On the in-process store, one pass over
+    /// its entries. It fails as a whole (and changes nothing it could not finish) when a primary is down.
+    /// </remarks>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The number of keys deleted (entries and leases).</returns>
+    ValueTask<long> InvalidateAllAsync(CancellationToken cancellationToken = default);
 }

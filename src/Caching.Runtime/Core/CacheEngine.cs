@@ -794,22 +794,37 @@ public sealed class CacheEngine
         Log.NamespaceInvalidated(_logger, namespaceName);
     }
 
-    /// <summary>Deletes every application entry (keys under <see cref="CachingOptions.InternalKeyPrefix"/> stay).</summary>
+    /// <summary>
+    /// Deletes every entry this cache stored, and every lease (so that no load that began before stores after), on
+    /// every instance; keys under <see cref="CachingOptions.InternalKeyPrefix"/> stay, and on a shared Redis no key
+    /// this cache did not write is touched (see <see cref="ICacheStore.DeleteAllAsync"/>).
+    /// </summary>
+    /// <param name="keyPrefix">The key prefix reported in metrics.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>The number of entries deleted.</returns>
-    public async ValueTask<long> FlushAsync(CancellationToken cancellationToken = default)
+    /// <returns>The number of keys deleted.</returns>
+    public async ValueTask<long> InvalidateAllAsync(string? keyPrefix = null, CancellationToken cancellationToken = default)
     {
         _breaker.ThrowIfOpen();
+        long started = Stopwatch.GetTimestamp();
+        long deleted;
         try
         {
-            PatternDeleteResult result = await Guard(_store.DeleteByPatternAsync("*", cancellationToken)).ConfigureAwait(false);
-            return result.Deleted;
+            deleted = await Guard(_store.DeleteAllAsync(cancellationToken)).ConfigureAwait(false);
         }
         finally
         {
             _coalescer?.ForgetAll();
         }
+
+        _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "all", deleted, Stopwatch.GetElapsedTime(started));
+        Log.AllInvalidated(_logger, deleted);
+        return deleted;
     }
+
+    /// <summary>Deletes every application entry: <see cref="InvalidateAllAsync"/>.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The number of keys deleted.</returns>
+    public ValueTask<long> FlushAsync(CancellationToken cancellationToken = default) => InvalidateAllAsync(null, cancellationToken);
 
     /// <summary>Throws an <see cref="ArgumentException"/> unless <paramref name="key"/> is a usable key.</summary>
     /// <param name="key">The key.</param>

@@ -149,6 +149,9 @@ internal sealed class DefaultCache : ICache
     public ValueTask InvalidateNamespaceAsync(string namespaceName, CancellationToken cancellationToken = default)
         => _engine.InvalidateNamespaceAsync(namespaceName, null, cancellationToken);
 
+    public ValueTask<long> InvalidateAllAsync(CancellationToken cancellationToken = default)
+        => _engine.InvalidateAllAsync(null, cancellationToken);
+
     private byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>());
 
     // An entry an endpoint stored may be an envelope (status, headers, entity tag): its body is the value.

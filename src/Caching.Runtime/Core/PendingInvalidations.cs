@@ -91,7 +91,7 @@ public sealed class PendingInvalidations : IDisposable
                 // Too much was missed to replay: remove every application entry (tag indexes and namespace
                 // versions stay; their entries are gone).
                 int before = _queue.Count;
-                long flushed = await _engine.FlushAsync().ConfigureAwait(false);
+                long flushed = await _engine.InvalidateAllAsync().ConfigureAwait(false);
 
                 // Only what was queued before the flush: later invalidations may target keys refilled since.
                 for (int i = 0; i < before && _queue.TryDequeue(out _); i++)

@@ -58,4 +58,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 18, Level = LogLevel.Warning, Message = "A reload of cache key {Key} that went on past its soft timeout failed; nothing was stored")]
     public static partial void ReloadAfterTimeoutFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(EventId = 19, Level = LogLevel.Information, Message = "Every cache entry was deleted: {Leases} leases and {Entries} entries on {Servers} primaries in {Milliseconds} ms")]
+    public static partial void AllDeleted(ILogger logger, int servers, long leases, long entries, double milliseconds);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Every cache entry was invalidated ({Deleted} keys deleted)")]
+    public static partial void AllInvalidated(ILogger logger, long deleted);
 }

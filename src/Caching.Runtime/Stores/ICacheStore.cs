@@ -49,6 +49,18 @@ public interface ICacheStore
     /// <returns>How many keys matched and how many were deleted.</returns>
     ValueTask<PatternDeleteResult> DeleteByPatternAsync(string pattern, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Deletes every application entry and every lease this cache holds (keys under
+    /// <see cref="CachingOptions.InternalKeyPrefix"/> stay), and nothing else: on a Redis shared with other data, only
+    /// keys this cache wrote. A load whose lease this removes does not store. The default deletes every key but the
+    /// internal ones (<see cref="DeleteByPatternAsync"/> with <c>*</c>): right for a store that holds only this
+    /// cache's data.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The number of keys deleted.</returns>
+    async ValueTask<long> DeleteAllAsync(CancellationToken cancellationToken = default)
+        => (await DeleteByPatternAsync("*", cancellationToken).ConfigureAwait(false)).Deleted;
+
     /// <summary>Files <paramref name="key"/> under each of <paramref name="tags"/>, until the entry expires.</summary>
     /// <param name="key">The entry's key.</param>
     /// <param name="tags">The tags.</param>

@@ -46,13 +46,36 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
 
     private const int MaxPagesInFlight = 4;
 
-    // Single-key compare-and-set / compare-and-delete on a lease: atomic, and cluster-safe.
-    private const string SetIfLeaseScript = """
+    // Files KEYS[1] in its slot's index KEYS[2] (see KeysIndex): score = its expiry by the server's clock, expired
+    // filings trimmed, the index kept alive as long as its longest-lived entry.
+    private const string FileInIndex = """
+        local function file(ms)
+          local t = redis.call('TIME')
+          local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+          redis.call('ZADD', KEYS[2], now + tonumber(ms), KEYS[1])
+          redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+          if redis.call('PTTL', KEYS[2]) < tonumber(ms) then
+            redis.call('PEXPIRE', KEYS[2], ms)
+          end
+        end
+        """;
+
+    // Compare-and-set on a lease, filing the entry in its slot's index: atomic, and cluster-safe (both keys share
+    // the entry's hash slot). ARGV: lease, value, ttl in ms.
+    private const string SetIfLeaseScript = FileInIndex + "\n" + """
         if redis.call('GET', KEYS[1]) == ARGV[1] then
           redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+          file(ARGV[3])
           return 1
         end
         return 0
+        """;
+
+    // An unconditional store, filed in its slot's index. ARGV: value, ttl in ms.
+    private const string SetScript = FileInIndex + "\n" + """
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        file(ARGV[2])
+        return 1
         """;
 
     // Read, or take the lease when there is nothing to read, for servers older than Redis 7.0 (which cannot combine
@@ -89,6 +112,7 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _internalPrefix;
+    private readonly string _keysIndexPrefix;
     private readonly int _scanPageSize;
     private readonly int _deleteBatchSize;
     private readonly int _breakerFailures;
@@ -120,6 +144,7 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
         _time = timeProvider;
         _logger = logger;
         _internalPrefix = options.Value.InternalKeyPrefix;
+        _keysIndexPrefix = _internalPrefix + "keys:{";
         _scanPageSize = options.Value.ScanPageSize;
         _deleteBatchSize = options.Value.DeleteBatchSize;
         _breakerFailures = options.Value.CircuitBreakerFailures;
@@ -171,7 +196,8 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
         EnsureAvailable(key);
         try
         {
-            await _database.StringSetAsync(key, value, timeToLive, When.Always).ConfigureAwait(false);
+            long ms = Math.Max(1, (long)Math.Ceiling(timeToLive.TotalMilliseconds));
+            await _database.ScriptEvaluateAsync(SetScript, [key, KeysIndex(key)], [value, ms]).ConfigureAwait(false);
             Succeeded(key);
         }
         catch (Exception ex) when (IsOutage(ex))
@@ -243,20 +269,47 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
     /// <inheritdoc />
     public async ValueTask<long> InvalidateTagAsync(string tag, CancellationToken cancellationToken = default)
     {
-        // ZSCAN the index (single key: cluster-safe) and UNLINK its members page by page, a few pages in flight.
         // Filings are not removed: they expire with their entries (filing trims them), and an entry stored again
         // under the tag while this runs stays filed, so the next invalidation still finds it.
+        RedisKey index = TagKey(tag);
+        EnsureAvailable(index);
+        long deleted = await DeleteMembersAsync(index, _time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
+        Succeeded(index);
+        return deleted;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Two passes, so that nothing loaded before the call is stored after it and no key this cache did not write is
+    /// touched: first every primary is scanned (SCAN ... TYPE string, never KEYS) for leases, recognised by their
+    /// bytes (<c>0xCA 0x03</c> and 18 bytes long, or a stale lease around one; <c>0xCA</c> never starts valid
+    /// UTF-8) and deleted, so that a load in flight cannot store; then every entry filed in the per-slot indexes
+    /// (each store files its key, in the same script) is deleted, including those a load stored during the first
+    /// pass. Cost: a scan of the whole database reading the first 20 bytes of each string key, plus one ZSCAN per
+    /// non-empty index (at most 16,384) and the UNLINKs.
+    /// </remarks>
+    public async ValueTask<long> DeleteAllAsync(CancellationToken cancellationToken = default)
+    {
+        long started = Stopwatch.GetTimestamp();
+        IServer[] primaries = GetPrimaries();
+        long[] leases = await Task.WhenAll(primaries.Select(server => DeleteLeasesOnServerAsync(server, cancellationToken))).ConfigureAwait(false);
+        long entries = await DeleteIndexedAsync(cancellationToken).ConfigureAwait(false);
+        Log.AllDeleted(_logger, primaries.Length, leases.Sum(), entries, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return leases.Sum() + entries;
+    }
+
+    // ZSCANs a sorted-set index (single key: cluster-safe) and UNLINKs its members page by page, a few pages in
+    // flight; members whose score is at or before expiredBefore (already expired) are skipped.
+    private async Task<long> DeleteMembersAsync(RedisKey index, long expiredBefore, CancellationToken cancellationToken)
+    {
         var pending = new Queue<Task<long>>();
         var page = new List<RedisKey>(_deleteBatchSize);
         long deleted = 0;
-        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        RedisKey index = TagKey(tag);
-        EnsureAvailable(index);
         try
         {
             await foreach (SortedSetEntry filing in _database.SortedSetScanAsync(index, pageSize: _scanPageSize).WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                if (filing.Score <= now)
+                if (filing.Score <= expiredBefore)
                 {
                     continue;
                 }
@@ -285,8 +338,84 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
             throw Failed(index, ex);
         }
 
-        Succeeded(index);
         return deleted;
+    }
+
+    // Every slot's index, a batch of slots at a time: the empty ones cost one ZCARD each (pipelined).
+    private async Task<long> DeleteIndexedAsync(CancellationToken cancellationToken)
+    {
+        const int Batch = 512;
+        long deleted = 0;
+        for (int first = 0; first < HashSlots.Count; first += Batch)
+        {
+            RedisKey[] indexes = Enumerable.Range(first, Batch).Select(slot => (RedisKey)(_keysIndexPrefix + HashSlots.TagFor(slot) + "}")).ToArray();
+            foreach (RedisKey index in indexes)
+            {
+                EnsureAvailable(index);
+            }
+
+            long[] sizes;
+            try
+            {
+                sizes = await Task.WhenAll(indexes.Select(index => _database.SortedSetLengthAsync(index))).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsOutage(ex))
+            {
+                throw Failed(indexes[0], ex);
+            }
+
+            for (int i = 0; i < indexes.Length; i++)
+            {
+                if (sizes[i] > 0)
+                {
+                    deleted += await DeleteMembersAsync(indexes[i], long.MinValue, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        return deleted;
+    }
+
+    // One primary's leases: SCAN its string keys, read the first bytes of each page's keys (pipelined), UNLINK the
+    // leases among them.
+    private async Task<long> DeleteLeasesOnServerAsync(IServer server, CancellationToken cancellationToken)
+    {
+        long deleted = 0;
+        ulong cursor = 0;
+        try
+        {
+            do
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var reply = (RedisResult[])(await server.ExecuteAsync("SCAN", cursor.ToString(System.Globalization.CultureInfo.InvariantCulture), "COUNT", _scanPageSize, "TYPE", "string").ConfigureAwait(false))!;
+                cursor = ulong.Parse((string)reply[0]!, System.Globalization.CultureInfo.InvariantCulture);
+                RedisKey[] keys = ((RedisKey[])reply[1]!).Where(key => !IsInternal(key)).ToArray();
+                RedisValue[] heads = await Task.WhenAll(keys.Select(key => _database.StringGetRangeAsync(key, 0, 19))).ConfigureAwait(false);
+                RedisKey[] leases = keys.Where((_, i) => IsLease(heads[i])).ToArray();
+                deleted += await UnlinkAsync(leases).ConfigureAwait(false);
+            }
+            while (cursor != 0);
+        }
+        catch (Exception ex) when (IsOutage(ex))
+        {
+            throw FailedNode(server.EndPoint, ex);
+        }
+
+        return deleted;
+    }
+
+    // A lease (NamespaceEnvelope.NewLease: 0xCA 0x03 and 16 bytes), or a stale lease around one (TimedEntry:
+    // 0xCA 0x09 or 0xCA 0x08, then the lease).
+    private static bool IsLease(RedisValue head)
+    {
+        if (head.IsNull)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> bytes = ((ReadOnlyMemory<byte>)head).Span;
+        return bytes.Length >= 2 && bytes[0] == 0xCA
+            && ((bytes[1] == 0x03 && bytes.Length == 18) || ((bytes[1] == 0x09 || bytes[1] == 0x08) && bytes.Length >= 4 && bytes[2] == 0xCA && bytes[3] == 0x03));
     }
 
     /// <inheritdoc />
@@ -328,7 +457,7 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
     {
         long ms = Math.Max(1, (long)Math.Ceiling(timeToLive.TotalMilliseconds));
         EnsureAvailable(key);
-        RedisResult result = await Guard(key, _database.ScriptEvaluateAsync(SetIfLeaseScript, [key], [lease, value, ms])).ConfigureAwait(false);
+        RedisResult result = await Guard(key, _database.ScriptEvaluateAsync(SetIfLeaseScript, [key, KeysIndex(key)], [lease, value, ms])).ConfigureAwait(false);
         return (long)result == 1;
     }
 
@@ -377,6 +506,11 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
     }
 
     private RedisKey TagKey(string tag) => _internalPrefix + "tag:" + tag;
+
+    // The index every entry of key's hash slot is filed in (a sorted set: member = key, score = expiry), named with a
+    // hash tag of that slot so that the store's script touches both keys on any cluster node: what DeleteAllAsync
+    // deletes, and only that.
+    private RedisKey KeysIndex(string key) => _keysIndexPrefix + HashSlots.TagFor(HashSlots.Of(key)) + "}";
 
     private RedisKey NamespaceKey(string namespaceName) => _internalPrefix + "ns:" + namespaceName;
 

@@ -178,6 +178,21 @@ public sealed class TwoLevelCacheStore : ICacheStore, IStoreAvailability, IAsync
     }
 
     /// <inheritdoc />
+    /// <remarks>Redis's part (<see cref="RedisCacheStore.DeleteAllAsync"/>), then every instance's local level is cleared.</remarks>
+    public async ValueTask<long> DeleteAllAsync(CancellationToken cancellationToken = default)
+    {
+        return await HoldOnFailureAsync(
+            () => _remote.DeleteAllAsync(CancellationToken.None).AsTask(),
+            () =>
+            {
+                _local.Clear();
+                return Task.CompletedTask;
+            },
+            'a',
+            string.Empty).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public ValueTask AddToTagsAsync(string key, IReadOnlyCollection<string> tags, TimeSpan timeToLive, CancellationToken cancellationToken = default)
         => _remote.AddToTagsAsync(key, tags, timeToLive, cancellationToken);
 
@@ -491,6 +506,7 @@ public sealed class TwoLevelCacheStore : ICacheStore, IStoreAvailability, IAsync
                 _ = _local.DeleteByPatternAsync(payload);
                 break;
             default:
+                // '*' (a tag: L1 does not know which copies carry it) and 'a' (everything): clear it all.
                 _local.Clear();
                 break;
         }
