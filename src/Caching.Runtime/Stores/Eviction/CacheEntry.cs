@@ -10,6 +10,9 @@ internal sealed class CacheEntry(string key, object value, long expiresAt, long 
     /// <summary>The key it is stored under.</summary>
     public string Key { get; } = key;
 
+    /// <summary>The key's hash, computed once: eviction samples read it for entries that are not in the processor's cache.</summary>
+    public int KeyHash { get; } = key.GetHashCode();
+
     /// <summary>The stored bytes, or a namespace's version.</summary>
     public object Value { get; } = value;
 

@@ -30,11 +30,15 @@ internal sealed class EvictionPolicy
     private long _clock;
     private long _evictions;
 
-    /// <summary>Creates the policy for a limit in bytes.</summary>
-    public EvictionPolicy(long limit)
+    private readonly int _sampleSize;
+
+    /// <summary>Creates the policy for a limit in bytes, sampling <paramref name="sampleSize"/> entries per eviction.</summary>
+    public EvictionPolicy(long limit, int sampleSize = SampleSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleSize);
         Limit = limit;
+        _sampleSize = sampleSize;
     }
 
     /// <summary>The most bytes held.</summary>
@@ -76,11 +80,11 @@ internal sealed class EvictionPolicy
             return false;
         }
 
-        int candidateFrequency = force ? int.MaxValue : _sketch.Frequency(candidate.Key.GetHashCode());
+        int candidateFrequency = force ? int.MaxValue : _sketch.Frequency(candidate.KeyHash);
         while (UsedBytes + candidate.Weight > Limit)
         {
             CacheEntry? victim = SelectVictim();
-            if (victim is null || _sketch.Frequency(victim.Key.GetHashCode()) >= candidateFrequency)
+            if (victim is null || _sketch.Frequency(victim.KeyHash) >= candidateFrequency)
             {
                 // Nothing evictable left (pinned items fill the limit), or the candidate is no more popular than
                 // what it would push out: refused, as an entry evicted at once would be.
@@ -156,7 +160,7 @@ internal sealed class EvictionPolicy
         _sketch.EnsureCapacity(_count);
     }
 
-    // The least frequently read of SampleSize entries drawn at random; the least recently read among equals.
+    // The least frequently read of _sampleSize entries drawn at random; the least recently read among equals.
     private CacheEntry? SelectVictim()
     {
         if (_count == 0)
@@ -166,10 +170,10 @@ internal sealed class EvictionPolicy
 
         CacheEntry? victim = null;
         int victimFrequency = int.MaxValue;
-        for (int i = 0; i < SampleSize; i++)
+        for (int i = 0; i < _sampleSize; i++)
         {
             CacheEntry sampled = _slots[_random.Next(_count)];
-            int frequency = _sketch.Frequency(sampled.Key.GetHashCode());
+            int frequency = _sketch.Frequency(sampled.KeyHash);
             if (frequency < victimFrequency || (frequency == victimFrequency && sampled.LastAccess < victim!.LastAccess))
             {
                 victim = sampled;
