@@ -16,10 +16,10 @@ using Microsoft.Extensions.Options;
 //   --memory: --distinct distinct keys with --body-byte bodies through an InMemoryCacheStore limited to --limit-mb MB;
 //     managed heap after a full collection and working set, before and after, and the limit checked all along.
 //   dotnet run -c Release --project benchmarks/Caching.Benchmarks.Eviction -- [--keys 1000000] [--requests 10000000] [--capacity 10000] [--skew 0.9] [--seed 42]
-//   dotnet run -c Release --project benchmarks/Caching.Benchmarks.Eviction -- --memory [--distinct 5000000] [--limit-mb 64] [--body-bytes 100]
+//   dotnet run -c Release --project benchmarks/Caching.Benchmarks.Eviction -- --memory [--distinct 5000000] [--limit-mb 64] [--body-bytes 100] [--sample 5]
 if (args.Contains("--memory"))
 {
-    MemoryRun.Run(Argument("--distinct", 5_000_000), Argument("--limit-mb", 64), Argument("--body-bytes", 100));
+    MemoryRun.Run(Argument("--distinct", 5_000_000), Argument("--limit-mb", 64), Argument("--body-bytes", 100), Argument("--sample", EvictionPolicy.SampleSize));
     return;
 }
 
@@ -48,7 +48,8 @@ Report("BitFaster ConcurrentLfu (default scheduler)", Measure(() => Simulations.
 Report("BitFaster ConcurrentLfu (foreground maintenance)", Measure(() => Simulations.ConcurrentLfu(trace, new ConcurrentLfu<int, int>(1, capacity, new ForegroundScheduler(), EqualityComparer<int>.Default)), out TimeSpan lfuForeground), lfuForeground);
 Report("Belady's optimum (offline, bypass allowed)", Measure(() => Simulations.Belady(trace, keyCount, capacity), out TimeSpan belady), belady);
 string[] keys = Enumerable.Range(0, keyCount).Select(static i => "k" + i.ToString("D7", CultureInfo.InvariantCulture)).ToArray();
-foreach (int sampleSize in new[] { 4, EvictionPolicy.SampleSize, 16, 32 })
+Report("BitFaster ConcurrentLfu<string, byte[]> (store's work)", Measure(() => Simulations.ConcurrentLfuLikeStore(trace, keys, new ConcurrentLfu<string, byte[]>(capacity)), out TimeSpan lfuStrings), lfuStrings);
+foreach (int sampleSize in new[] { 4, EvictionPolicy.SampleSize, 8, 16, 32 })
 {
     string name = sampleSize == EvictionPolicy.SampleSize
         ? $"Shipped: InMemoryCacheStore, TinyLFU + sampled ({sampleSize})"
@@ -153,6 +154,29 @@ internal static class Simulations
             Interlocked.Add(ref total, hits);
         });
         return total;
+    }
+
+    // ConcurrentLfu doing what the store does on a miss and a hit: string keys, a copy of the body stored, an expiry
+    // time read; a fairer cost comparison than int keys.
+    public static long ConcurrentLfuLikeStore(int[] trace, string[] keys, ConcurrentLfu<string, byte[]> cache)
+    {
+        byte[] body = new byte[16];
+        long hits = 0;
+        foreach (int index in trace)
+        {
+            string key = keys[index];
+            _ = TimeProvider.System.GetUtcNow();
+            if (cache.TryGet(key, out _))
+            {
+                hits++;
+            }
+            else
+            {
+                cache.AddOrUpdate(key, body.AsSpan().ToArray());
+            }
+        }
+
+        return hits;
     }
 
     // Belady's MIN with bypass: on a miss with the cache full, the entry (or the requested key itself) whose next
@@ -277,18 +301,18 @@ internal static class Simulations
 /// <summary>Distinct keys through a size-limited store: does the process stay within the limit plus an overhead?</summary>
 internal static class MemoryRun
 {
-    public static void Run(int distinct, int limitMegabytes, int bodyBytes)
+    public static void Run(int distinct, int limitMegabytes, int bodyBytes, int sampleSize)
     {
         long limit = limitMegabytes * 1024L * 1024L;
         byte[] body = new byte[bodyBytes];
         Random.Shared.NextBytes(body);
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         long workingSetBefore = WorkingSet();
-        Console.WriteLine($"{distinct:N0} distinct keys, {bodyBytes}-byte bodies, InMemorySizeLimit {limitMegabytes} MB ({limit:N0} bytes); {Environment.ProcessorCount} cores");
+        Console.WriteLine($"{distinct:N0} distinct keys, {bodyBytes}-byte bodies, InMemorySizeLimit {limitMegabytes} MB ({limit:N0} bytes), eviction sample {sampleSize}; {Environment.ProcessorCount} cores");
         Console.WriteLine($"before: managed heap {Mb(heapBefore)}, working set {Mb(workingSetBefore)}");
 
         var options = Options.Create(new CachingOptions { InMemorySizeLimit = limit });
-        var store = new InMemoryCacheStore(options, TimeProvider.System);
+        var store = new InMemoryCacheStore(options, TimeProvider.System, sampleSize);
         TimeSpan ttl = TimeSpan.FromHours(1);
         long largestSize = 0;
         long largestHeap = 0;
@@ -327,7 +351,13 @@ internal static class MemoryRun
         Console.WriteLine($"entries held {entries:N0}; accounted {store.SizeInBytes:N0} bytes (largest seen {largestSize:N0}, limit {limit:N0}); evictions and refusals {store.Evictions:N0}");
         Console.WriteLine($"managed heap grown by {Mb(grown)}: {Mb(grown - limit)} above the limit ({100.0 * (grown - limit) / limit:0.0}%); largest heap at a checkpoint {Mb(largestHeap)}");
         Console.WriteLine($"per entry: accounted {(double)store.SizeInBytes / entries:0.0} bytes, heap {(double)grown / entries:0.0} bytes; frequency sketch {Mb(store.Policy.SketchBytes)}");
-        Console.WriteLine($"working set grown by {Mb(workingSetAfter - workingSetBefore)}");
+        Console.WriteLine($"working set grown by {Mb(workingSetAfter - workingSetBefore)}; GC committed {Mb(GC.GetGCMemoryInfo().TotalCommittedBytes)}");
+
+        // The working set above holds what the collector keeps committed for allocations to come (its gen0 budget,
+        // regions freed but not yet returned): an aggressive collection returns it, leaving what the cache needs.
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        long heapAggressive = GC.GetTotalMemory(forceFullCollection: false);
+        Console.WriteLine($"after an aggressive collection: managed heap {Mb(heapAggressive)}, working set {Mb(WorkingSet())} (+{Mb(WorkingSet() - workingSetBefore)}), GC committed {Mb(GC.GetGCMemoryInfo().TotalCommittedBytes)}");
         GC.KeepAlive(store);
     }
 
