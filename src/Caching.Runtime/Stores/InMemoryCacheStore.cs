@@ -77,8 +77,14 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
         }
     }
 
-    /// <summary>Entries evicted or refused to stay within <see cref="CachingOptions.InMemorySizeLimit"/>, since the store was created.</summary>
+    /// <summary>Entries evicted to stay within <see cref="CachingOptions.InMemorySizeLimit"/>, since the store was created.</summary>
     public long Evictions => _policy.Evictions;
+
+    /// <summary>
+    /// Values and leases not stored to stay within <see cref="CachingOptions.InMemorySizeLimit"/> (larger than it, or a
+    /// new key less often asked for than what it would push out), since the store was created.
+    /// </summary>
+    public long Refusals => _policy.Refusals;
 
     private long Now => _time.GetUtcNow().UtcTicks;
 

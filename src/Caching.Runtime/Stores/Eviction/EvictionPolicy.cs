@@ -33,6 +33,7 @@ internal sealed class EvictionPolicy
     private long _pinnedBytes;
     private long _clock;
     private long _evictions;
+    private long _refusals;
 
     private readonly int _sampleSize;
 
@@ -57,8 +58,11 @@ internal sealed class EvictionPolicy
     /// <summary>Entries held.</summary>
     public int Count => _count;
 
-    /// <summary>Entries evicted (or refused) to keep within the limit, since the start.</summary>
+    /// <summary>Entries evicted to make room, since the start.</summary>
     public long Evictions => Interlocked.Read(ref _evictions);
+
+    /// <summary>Entries refused (larger than the limit, or less popular than what they would push out), since the start.</summary>
+    public long Refusals => Interlocked.Read(ref _refusals);
 
     /// <summary>Bytes the frequency sketch takes (not counted against the limit: part of the stated overhead).</summary>
     public long SketchBytes => _sketch.Bytes;
@@ -80,7 +84,7 @@ internal sealed class EvictionPolicy
     {
         if (candidate.Weight > Limit)
         {
-            _evictions++;
+            _refusals++;
             return false;
         }
 
@@ -92,7 +96,7 @@ internal sealed class EvictionPolicy
             {
                 // Nothing evictable left (pinned items fill the limit), or the candidate is no more popular than
                 // what it would push out: refused, as an entry evicted at once would be.
-                _evictions++;
+                _refusals++;
                 return false;
             }
 
