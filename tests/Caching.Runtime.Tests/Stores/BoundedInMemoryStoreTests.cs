@@ -159,6 +159,13 @@ public sealed class BoundedInMemoryStoreTests : IDisposable
         }
 
         Assert.DoesNotContain("key:lease", store.LiveKeys());
+
+        // Asked for often meanwhile, the key would be admitted now: only the missing lease keeps the fill out.
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.Null(await store.GetAsync("key:lease"));
+        }
+
         Assert.False(await store.SetIfLeaseAsync("key:lease", lease, "loaded"u8.ToArray(), Ttl));
         Assert.Null(await store.GetAsync("key:lease"));
         Assert.InRange(store.SizeInBytes, 0, store.Policy.Limit);
