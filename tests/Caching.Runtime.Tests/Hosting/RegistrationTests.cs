@@ -109,6 +109,30 @@ public sealed class RedisRegistrationTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task InMemorySizeLimit_bounds_the_local_level_of_two_level_mode()
+    {
+        await redis.Server.FlushAsync();
+        await using ServiceProvider services = new ServiceCollection()
+            .AddAttributeCaching(o =>
+            {
+                o.UseRedis(redis.Server.ConnectionString);
+                o.LocalCache = true;
+                o.InMemorySizeLimit = 4096;
+            })
+            .BuildServiceProvider();
+        var store = Assert.IsType<TwoLevelCacheStore>(services.GetRequiredService<ICacheStore>());
+        Assert.Equal(4096, store.Local.Policy.Limit);
+
+        await store.SetAsync("post:small", new byte[100], TimeSpan.FromMinutes(5));
+        await store.SetAsync("post:big", new byte[8192], TimeSpan.FromMinutes(5));
+
+        // The small copy is held locally; the one larger than the limit only in Redis, and still served from there.
+        Assert.Equal(["post:small"], store.Local.LiveKeys());
+        Assert.Equal(8192, (await store.GetAsync("post:big"))!.Length);
+        Assert.Equal(["post:small"], store.Local.LiveKeys());
+    }
+
+    [Fact]
     public async Task UseRedis_with_a_connection_string_connects()
     {
         await redis.Server.FlushAsync();
