@@ -86,6 +86,23 @@ public sealed class CachingOptions
     public TimeSpan InMemorySweepInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
+    /// The most bytes the in-process store holds, and the local level of two-level mode (<see cref="LocalCache"/>):
+    /// keys (two bytes a character), values, leases, tag filings and namespace versions, each with a measured
+    /// per-item overhead for the objects that hold it. Past it, the least frequently read entries are evicted, and a
+    /// new key gets in only if it is asked for more often than what it would push out (TinyLFU admission); an entry
+    /// larger than the limit is not stored. Evicting behaves like expiring: a value is forgotten, never served wrong.
+    /// </summary>
+    /// <remarks>
+    /// Default: the smaller of 256 MB and a quarter of the memory available to the process
+    /// (<see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>, which follows a container's memory limit). A quarter
+    /// leaves the application its own memory and the garbage collector the headroom it needs above live data; the
+    /// 256 MB cap keeps a large machine from growing a heap whose full collections take long, for a cache whose hit
+    /// ratio gains little from the last hundreds of megabytes (a Zipf workload's hits grow with the logarithm of the
+    /// size). The process's managed heap stays within this limit plus a measured overhead (docs/benchmarks.md).
+    /// </remarks>
+    public long InMemorySizeLimit { get; set; } = DefaultInMemorySizeLimit();
+
+    /// <summary>
     /// Adds an <c>X-Cache: HIT</c> or <c>X-Cache: MISS</c> header, and the RFC 9211 <c>Cache-Status</c> header
     /// (<c>Caching; hit</c>, <c>Caching; fwd=miss; stored</c>, <c>Caching; fwd=miss</c>, <c>Caching; fwd=bypass</c>),
     /// to responses of cached GET endpoints. Off by default; handy in development and in the sample.
@@ -198,5 +215,13 @@ public sealed class CachingOptions
         Redis = null;
         UseRegisteredRedis = false;
         return this;
+    }
+
+    // The smaller of 256 MB and a quarter of the memory available to the process (see InMemorySizeLimit).
+    private static long DefaultInMemorySizeLimit()
+    {
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        long quarter = available > 0 ? available / 4 : long.MaxValue;
+        return Math.Min(256L * 1024 * 1024, quarter);
     }
 }

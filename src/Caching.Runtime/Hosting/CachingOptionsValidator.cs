@@ -55,6 +55,11 @@ internal sealed class CachingOptionsValidator(IServiceProvider services) : IVali
             failures.Add($"Caching:InMemorySweepInterval is {options.InMemorySweepInterval}; set a positive time span such as 00:01:00.");
         }
 
+        if (options.InMemorySizeLimit <= 0)
+        {
+            failures.Add($"Caching:InMemorySizeLimit is {options.InMemorySizeLimit}; set a positive number of bytes such as 268435456 (256 MB).");
+        }
+
         if (options.ExpirationJitter is < 0 or > 1 || double.IsNaN(options.ExpirationJitter))
         {
             failures.Add($"Caching:ExpirationJitter is {options.ExpirationJitter}; set a fraction between 0 (off) and 1, such as 0.1 for up to 10% longer lifetimes.");

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text;
 using Caching.Keys;
+using Caching.Stores.Eviction;
 using Microsoft.Extensions.Options;
 
 namespace Caching.Stores;
@@ -13,13 +14,20 @@ namespace Caching.Stores;
 /// <remarks>
 /// Expired entries are dropped when read and by a periodic sweep
 /// (<see cref="CachingOptions.InMemorySweepInterval"/>), which also trims tag indexes and namespace versions,
-/// so nothing outlives its time to live for long. The store has no size limit: bound it with expirations.
+/// so nothing outlives its time to live for long. What it holds (keys, values, leases, tag filings, namespace
+/// versions) is kept within <see cref="CachingOptions.InMemorySizeLimit"/> bytes by an <see cref="EvictionPolicy"/>:
+/// an evicted or refused entry behaves exactly as an expired one (a read misses, a lease's holder can no longer fill
+/// it), so eviction can make the cache forget a value but never serve a wrong one.
+/// Reads take no lock; every change takes one write lock, which keeps the dictionaries and the accounting in step.
 /// </remarks>
 public sealed class InMemoryCacheStore : ICacheStore, IDisposable
 {
-    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CacheEntry> _entries = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, long>> _tags = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Entry> _namespaces = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CacheEntry> _namespaces = new(StringComparer.Ordinal);
+    private readonly Lock _writeLock = new();
+    private readonly EvictionPolicy _policy;
+    private readonly Action<CacheEntry> _evict;
     private readonly TimeProvider _time;
     private readonly string _internalPrefix;
     private readonly ITimer _sweepTimer;
@@ -28,11 +36,19 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
     /// <param name="options">The caching options.</param>
     /// <param name="timeProvider">The clock entries expire by.</param>
     public InMemoryCacheStore(IOptions<CachingOptions> options, TimeProvider timeProvider)
+        : this(options, timeProvider, EvictionPolicy.SampleSize)
+    {
+    }
+
+    // With another eviction sample size: the eviction benchmark measures the shipped one against others.
+    internal InMemoryCacheStore(IOptions<CachingOptions> options, TimeProvider timeProvider, int evictionSampleSize)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         _time = timeProvider;
         _internalPrefix = options.Value.InternalKeyPrefix;
+        _policy = new EvictionPolicy(options.Value.InMemorySizeLimit, evictionSampleSize);
+        _evict = victim => _entries.TryRemove(new KeyValuePair<string, CacheEntry>(victim.Key, victim));
         TimeSpan interval = options.Value.InMemorySweepInterval;
         _sweepTimer = timeProvider.CreateTimer(static state => ((InMemoryCacheStore)state!).Sweep(), this, interval, interval);
     }
@@ -49,7 +65,31 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
     /// <summary>Number of namespace versions held.</summary>
     public int NamespaceCount => _namespaces.Count;
 
+    /// <summary>Bytes accounted against <see cref="CachingOptions.InMemorySizeLimit"/> now (entries, tag filings, namespace versions).</summary>
+    public long SizeInBytes
+    {
+        get
+        {
+            lock (_writeLock)
+            {
+                return _policy.UsedBytes;
+            }
+        }
+    }
+
+    /// <summary>Entries evicted to stay within <see cref="CachingOptions.InMemorySizeLimit"/>, since the store was created.</summary>
+    public long Evictions => _policy.Evictions;
+
+    /// <summary>
+    /// Values and leases not stored to stay within <see cref="CachingOptions.InMemorySizeLimit"/> (larger than it, or a
+    /// new key less often asked for than what it would push out), since the store was created.
+    /// </summary>
+    public long Refusals => _policy.Refusals;
+
     private long Now => _time.GetUtcNow().UtcTicks;
+
+    // The eviction policy, for tests and the eviction benchmark (sketch size, counts).
+    internal EvictionPolicy Policy => _policy;
 
     // The clock entries expire by.
     internal TimeProvider Time => _time;
@@ -57,20 +97,38 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
     /// <inheritdoc />
     public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
-        return ValueTask.FromResult(TryGetLive(_entries, key, out Entry? entry) ? (byte[])entry.Value : null);
+        // Counted hit or miss: admission compares how often keys are asked for, not how often they were found.
+        _policy.RecordAccess(key);
+        if (TryGetLive(_entries, key, out CacheEntry? entry))
+        {
+            _policy.Touch(entry);
+            return ValueTask.FromResult<byte[]?>((byte[])entry.Value);
+        }
+
+        return ValueTask.FromResult<byte[]?>(null);
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// A value the policy refuses (larger than the limit, or a new key less popular than what it would push out) is
+    /// not stored, and what the key held (an older value, a lease) is removed: as if it was stored and evicted at once.
+    /// </remarks>
     public ValueTask SetAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken = default)
     {
-        _entries[key] = new Entry(value.ToArray(), ExpiresAt(timeToLive));
+        var entry = NewEntry(key, value.ToArray(), ExpiresAt(timeToLive));
+        lock (_writeLock)
+        {
+            _entries.TryGetValue(key, out CacheEntry? current);
+            StoreLocked(entry, current);
+        }
+
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
     public ValueTask<TimeSpan?> GetTimeToLiveAsync(string key, CancellationToken cancellationToken = default)
     {
-        TimeSpan? ttl = TryGetLive(_entries, key, out Entry? entry) ? TimeSpan.FromTicks(entry.ExpiresAt - Now) : null;
+        TimeSpan? ttl = TryGetLive(_entries, key, out CacheEntry? entry) ? TimeSpan.FromTicks(entry.ExpiresAt - Now) : null;
         return ValueTask.FromResult(ttl);
     }
 
@@ -79,11 +137,18 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
     {
         long deleted = 0;
         long now = Now;
-        foreach (string key in keys)
+        lock (_writeLock)
         {
-            if (_entries.TryRemove(key, out Entry? entry) && entry.ExpiresAt > now)
+            foreach (string key in keys)
             {
-                deleted++;
+                if (_entries.TryRemove(key, out CacheEntry? entry))
+                {
+                    _policy.Remove(entry);
+                    if (entry.ExpiresAt > now)
+                    {
+                        deleted++;
+                    }
+                }
             }
         }
 
@@ -102,7 +167,7 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
         {
             // Enumerating a ConcurrentDictionary is safe while it changes and holds no lock: like SCAN, it
             // returns every key present for the whole enumeration.
-            foreach (KeyValuePair<string, Entry> pair in _entries)
+            foreach (KeyValuePair<string, CacheEntry> pair in _entries)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 string key = pair.Key;
@@ -131,7 +196,7 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
 
                 // Removed by key, as UNLINK does: a value stored under it meanwhile (a lease filled with data loaded
                 // before this invalidation) goes too.
-                if (_entries.TryRemove(key, out Entry? removed) && removed.ExpiresAt > now)
+                if (RemoveKey(key) is { } removed && removed.ExpiresAt > now)
                 {
                     deleted++;
                 }
@@ -149,10 +214,27 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
     public ValueTask AddToTagsAsync(string key, IReadOnlyCollection<string> tags, TimeSpan timeToLive, CancellationToken cancellationToken = default)
     {
         long expiresAt = ExpiresAt(timeToLive);
-        foreach (string tag in tags)
+        lock (_writeLock)
         {
-            ConcurrentDictionary<string, long> index = _tags.GetOrAdd(tag, static _ => new ConcurrentDictionary<string, long>(StringComparer.Ordinal));
-            index.AddOrUpdate(key, static (_, added) => added, static (_, existing, added) => Math.Max(existing, added), expiresAt);
+            foreach (string tag in tags)
+            {
+                // Filings are pinned: they make room by evicting entries, but are never evicted themselves.
+                if (!_tags.TryGetValue(tag, out ConcurrentDictionary<string, long>? index))
+                {
+                    index = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+                    _tags[tag] = index;
+                    _policy.AddPinned(EntryWeights.TagIndex(tag), _evict);
+                }
+
+                if (index.TryAdd(key, expiresAt))
+                {
+                    _policy.AddPinned(EntryWeights.Filing(key), _evict);
+                }
+                else if (index[key] < expiresAt)
+                {
+                    index[key] = expiresAt;
+                }
+            }
         }
 
         return ValueTask.CompletedTask;
@@ -174,36 +256,56 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
     /// <inheritdoc />
     public ValueTask<bool> TryAcquireLeaseAsync(string key, ReadOnlyMemory<byte> lease, TimeSpan timeToLive, CancellationToken cancellationToken = default)
     {
-        var entry = new Entry(lease.ToArray(), ExpiresAt(timeToLive));
-        while (true)
+        var entry = NewEntry(key, lease.ToArray(), ExpiresAt(timeToLive));
+        lock (_writeLock)
         {
-            if (_entries.TryAdd(key, entry))
+            if (_entries.TryGetValue(key, out CacheEntry? current))
             {
-                return ValueTask.FromResult(true);
+                if (current.ExpiresAt > Now)
+                {
+                    return ValueTask.FromResult(false);
+                }
+
+                RemoveLocked(current);
             }
 
-            if (TryGetLive(_entries, key, out _))
-            {
-                return ValueTask.FromResult(false);
-            }
+            // Refused by the policy (a key not popular enough to get in), the lease is taken and evicted at once: the
+            // load goes on, and its SetIfLeaseAsync finds no lease and stores nothing.
+            StoreLocked(entry, current: null);
         }
+
+        return ValueTask.FromResult(true);
     }
 
     /// <inheritdoc />
     public ValueTask<bool> SetIfLeaseAsync(string key, ReadOnlyMemory<byte> lease, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken = default)
     {
-        bool stored = TryGetLive(_entries, key, out Entry? current)
-            && ((byte[])current.Value).AsSpan().SequenceEqual(lease.Span)
-            && _entries.TryUpdate(key, new Entry(value.ToArray(), ExpiresAt(timeToLive)), current);
-        return ValueTask.FromResult(stored);
+        var entry = NewEntry(key, value.ToArray(), ExpiresAt(timeToLive));
+        lock (_writeLock)
+        {
+            // An evicted or expired lease is gone: nothing is stored, exactly as after an invalidation.
+            if (!_entries.TryGetValue(key, out CacheEntry? current)
+                || current.ExpiresAt <= Now
+                || !((byte[])current.Value).AsSpan().SequenceEqual(lease.Span))
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            // The key got in when its lease did: the value replaces it without a second admission. Too large for the
+            // limit, it is refused and the lease removed.
+            return ValueTask.FromResult(StoreLocked(entry, current));
+        }
     }
 
     /// <inheritdoc />
     public ValueTask ReleaseLeaseAsync(string key, ReadOnlyMemory<byte> lease, CancellationToken cancellationToken = default)
     {
-        if (_entries.TryGetValue(key, out Entry? current) && ((byte[])current.Value).AsSpan().SequenceEqual(lease.Span))
+        lock (_writeLock)
         {
-            _entries.TryRemove(new KeyValuePair<string, Entry>(key, current));
+            if (_entries.TryGetValue(key, out CacheEntry? current) && ((byte[])current.Value).AsSpan().SequenceEqual(lease.Span))
+            {
+                RemoveLocked(current);
+            }
         }
 
         return ValueTask.CompletedTask;
@@ -212,46 +314,47 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
     /// <inheritdoc />
     public ValueTask<string?> GetNamespaceVersionAsync(string namespaceName, CancellationToken cancellationToken = default)
     {
-        return ValueTask.FromResult(TryGetLive(_namespaces, namespaceName, out Entry? entry) ? (string?)entry.Value : null);
+        return ValueTask.FromResult(TryGetLive(_namespaces, namespaceName, out CacheEntry? entry) ? (string?)entry.Value : null);
     }
 
     /// <inheritdoc />
     public ValueTask<bool> TryCreateNamespaceVersionAsync(string namespaceName, string version, TimeSpan lifetime, CancellationToken cancellationToken = default)
     {
-        var created = new Entry(version, ExpiresAt(lifetime));
-        while (true)
+        lock (_writeLock)
         {
-            if (_namespaces.TryAdd(namespaceName, created))
+            if (_namespaces.TryGetValue(namespaceName, out CacheEntry? existing) && existing.ExpiresAt > Now)
             {
-                return ValueTask.FromResult(true);
+                return ValueTask.FromResult(false);
             }
 
-            if (_namespaces.TryGetValue(namespaceName, out Entry? existing))
-            {
-                if (existing.ExpiresAt > Now)
-                {
-                    return ValueTask.FromResult(false);
-                }
-
-                // Expired: it counts as absent, as in Redis.
-                _namespaces.TryRemove(new KeyValuePair<string, Entry>(namespaceName, existing));
-            }
+            // Absent, or expired, which counts as absent, as in Redis.
+            SetNamespaceLocked(namespaceName, version, lifetime);
         }
+
+        return ValueTask.FromResult(true);
     }
 
     /// <inheritdoc />
     public ValueTask SetNamespaceVersionAsync(string namespaceName, string version, TimeSpan lifetime, CancellationToken cancellationToken = default)
     {
-        _namespaces[namespaceName] = new Entry(version, ExpiresAt(lifetime));
+        lock (_writeLock)
+        {
+            SetNamespaceLocked(namespaceName, version, lifetime);
+        }
+
         return ValueTask.CompletedTask;
     }
 
     /// <summary>Drops every entry, tag filing and namespace version.</summary>
     public void Clear()
     {
-        _entries.Clear();
-        _tags.Clear();
-        _namespaces.Clear();
+        lock (_writeLock)
+        {
+            _entries.Clear();
+            _tags.Clear();
+            _namespaces.Clear();
+            _policy.Clear();
+        }
     }
 
     /// <summary>Returns the keys of live entries (for diagnostics and tests; a snapshot).</summary>
@@ -265,20 +368,21 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
     /// <summary>Drops expired entries, tag filings and namespace versions now (also run by a timer).</summary>
     public void Sweep()
     {
+        // The lock is taken per removal, not for the whole sweep: writes wait at most for one removal.
         long now = Now;
-        foreach (KeyValuePair<string, Entry> pair in _entries)
+        foreach (KeyValuePair<string, CacheEntry> pair in _entries)
         {
             if (pair.Value.ExpiresAt <= now)
             {
-                _entries.TryRemove(pair);
+                Remove(_entries, pair.Value);
             }
         }
 
-        foreach (KeyValuePair<string, Entry> pair in _namespaces)
+        foreach (KeyValuePair<string, CacheEntry> pair in _namespaces)
         {
             if (pair.Value.ExpiresAt <= now)
             {
-                _namespaces.TryRemove(pair);
+                Remove(_namespaces, pair.Value);
             }
         }
 
@@ -288,17 +392,23 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
             {
                 if (filing.Value <= now)
                 {
-                    tag.Value.TryRemove(filing);
+                    lock (_writeLock)
+                    {
+                        // Under the lock, a filing extended meanwhile (a later expiry) does not match and stays.
+                        if (tag.Value.TryRemove(filing))
+                        {
+                            _policy.RemovePinned(EntryWeights.Filing(filing.Key));
+                        }
+                    }
                 }
             }
 
-            if (tag.Value.IsEmpty && _tags.TryRemove(tag))
+            lock (_writeLock)
             {
-                // A filing may have landed between the check and the removal: put it back rather than lose it.
-                foreach (KeyValuePair<string, long> late in tag.Value)
+                // Filings are added under the same lock: an index found empty here stays empty until removed.
+                if (tag.Value.IsEmpty && _tags.TryRemove(tag))
                 {
-                    _tags.GetOrAdd(tag.Key, static _ => new ConcurrentDictionary<string, long>(StringComparer.Ordinal))
-                        .AddOrUpdate(late.Key, static (_, added) => added, static (_, existing, added) => Math.Max(existing, added), late.Value);
+                    _policy.RemovePinned(EntryWeights.TagIndex(tag.Key));
                 }
             }
         }
@@ -307,9 +417,26 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
     /// <inheritdoc />
     public void Dispose() => _sweepTimer.Dispose();
 
+    // What SizeInBytes should be, counted afresh from what the store holds: tests check the running accounts against it.
+    internal long RecountBytes()
+    {
+        lock (_writeLock)
+        {
+            long bytes = _entries.Values.Sum(static entry => entry.Weight) + _namespaces.Values.Sum(static entry => entry.Weight);
+            foreach (KeyValuePair<string, ConcurrentDictionary<string, long>> tag in _tags)
+            {
+                bytes += EntryWeights.TagIndex(tag.Key) + tag.Value.Keys.Sum(static key => EntryWeights.Filing(key));
+            }
+
+            return bytes;
+        }
+    }
+
     private long ExpiresAt(TimeSpan timeToLive) => Now + timeToLive.Ticks;
 
-    private bool TryGetLive(ConcurrentDictionary<string, Entry> map, string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Entry? entry)
+    private static CacheEntry NewEntry(string key, byte[] value, long expiresAt) => new(key, value, expiresAt, EntryWeights.Entry(key, value.Length));
+
+    private bool TryGetLive(ConcurrentDictionary<string, CacheEntry> map, string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CacheEntry? entry)
     {
         if (map.TryGetValue(key, out entry))
         {
@@ -318,12 +445,89 @@ public sealed class InMemoryCacheStore : ICacheStore, IDisposable
                 return true;
             }
 
-            map.TryRemove(new KeyValuePair<string, Entry>(key, entry));
+            Remove(map, entry);
         }
 
         entry = null;
         return false;
     }
 
-    private sealed record Entry(object Value, long ExpiresAt);
+    // Puts entry under its key in place of current (what the key holds, or null), if the policy admits it; a key
+    // already held is admitted without comparing frequencies. Refused, the key is left empty. Under the write lock.
+    private bool StoreLocked(CacheEntry entry, CacheEntry? current)
+    {
+        if (current is not null)
+        {
+            _policy.Remove(current);
+        }
+
+        if (_policy.TryAdmit(entry, force: current is not null, _evict))
+        {
+            _entries[entry.Key] = entry;
+            return true;
+        }
+
+        if (current is not null)
+        {
+            _entries.TryRemove(new KeyValuePair<string, CacheEntry>(entry.Key, current));
+        }
+
+        return false;
+    }
+
+    // Removes this exact entry from the entries and the accounting, if it is still there. Under the write lock.
+    private void RemoveLocked(CacheEntry entry)
+    {
+        if (_entries.TryRemove(new KeyValuePair<string, CacheEntry>(entry.Key, entry)))
+        {
+            _policy.Remove(entry);
+        }
+    }
+
+    // Removes whatever key holds; returns it.
+    private CacheEntry? RemoveKey(string key)
+    {
+        lock (_writeLock)
+        {
+            if (_entries.TryRemove(key, out CacheEntry? removed))
+            {
+                _policy.Remove(removed);
+                return removed;
+            }
+
+            return null;
+        }
+    }
+
+    // Removes this exact entry or namespace version (expired), if it is still there, with its accounting.
+    private void Remove(ConcurrentDictionary<string, CacheEntry> map, CacheEntry entry)
+    {
+        lock (_writeLock)
+        {
+            if (map.TryRemove(new KeyValuePair<string, CacheEntry>(entry.Key, entry)))
+            {
+                if (ReferenceEquals(map, _namespaces))
+                {
+                    _policy.RemovePinned(entry.Weight);
+                }
+                else
+                {
+                    _policy.Remove(entry);
+                }
+            }
+        }
+    }
+
+    // A namespace's version, pinned like tag filings (forgetting one would be safe, but they are few). Under the write lock.
+    private void SetNamespaceLocked(string namespaceName, string version, TimeSpan lifetime)
+    {
+        var entry = new CacheEntry(namespaceName, version, ExpiresAt(lifetime), EntryWeights.NamespaceVersion(namespaceName, version));
+        if (_namespaces.TryGetValue(namespaceName, out CacheEntry? existing))
+        {
+            _policy.RemovePinned(existing.Weight);
+        }
+
+        _policy.AddPinned(entry.Weight, _evict);
+        _namespaces[namespaceName] = entry;
+    }
 }

@@ -28,6 +28,8 @@ public sealed class RegistrationTests
     [InlineData("ExpirationJitter", "1.5", "Caching:ExpirationJitter is 1.5")]
     [InlineData("Redis", "127.0.0.1:6379,nonsense=1", "not a valid StackExchange.Redis connection string")]
     [InlineData("MaximumBodySize", "0", "Caching:MaximumBodySize is 0")]
+    [InlineData("InMemorySizeLimit", "0", "Caching:InMemorySizeLimit is 0")]
+    [InlineData("InMemorySizeLimit", "-1", "Caching:InMemorySizeLimit is -1")]
     public void Bad_options_fail_at_start_up_with_a_message_that_says_what_to_fix(string key, string value, string message)
     {
         IConfiguration configuration = new ConfigurationBuilder()
@@ -52,6 +54,30 @@ public sealed class RegistrationTests
 
         OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
         Assert.Contains("MaxKeyLength", error.Message);
+    }
+
+    [Fact]
+    public void InMemorySizeLimit_is_bound_from_configuration_and_bounds_the_store()
+    {
+        IConfiguration configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Caching:InMemorySizeLimit"] = "1048576" })
+            .Build();
+        using ServiceProvider services = new ServiceCollection()
+            .AddSingleton(configuration)
+            .AddAttributeCaching()
+            .BuildServiceProvider();
+        services.GetRequiredService<IStartupValidator>().Validate();
+
+        Assert.Equal(1_048_576, services.GetRequiredService<IOptions<CachingOptions>>().Value.InMemorySizeLimit);
+        Assert.Equal(1_048_576, ((InMemoryCacheStore)services.GetRequiredService<ICacheStore>()).Policy.Limit);
+    }
+
+    [Fact]
+    public void InMemorySizeLimit_defaults_to_the_smaller_of_256_MB_and_a_quarter_of_the_available_memory()
+    {
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+        Assert.Equal(Math.Min(256L * 1024 * 1024, available / 4), new CachingOptions().InMemorySizeLimit);
     }
 
     [Fact]
@@ -80,6 +106,30 @@ public sealed class RedisRegistrationTests(RedisFixture redis)
         Assert.IsType<RedisCacheStore>(services.GetRequiredService<ICacheStore>());
         await services.GetRequiredService<ICache>().SetAsync("post:5", 5);
         Assert.True(await redis.Server.Connection.GetDatabase().KeyExistsAsync("post:5"));
+    }
+
+    [Fact]
+    public async Task InMemorySizeLimit_bounds_the_local_level_of_two_level_mode()
+    {
+        await redis.Server.FlushAsync();
+        await using ServiceProvider services = new ServiceCollection()
+            .AddAttributeCaching(o =>
+            {
+                o.UseRedis(redis.Server.ConnectionString);
+                o.LocalCache = true;
+                o.InMemorySizeLimit = 4096;
+            })
+            .BuildServiceProvider();
+        var store = Assert.IsType<TwoLevelCacheStore>(services.GetRequiredService<ICacheStore>());
+        Assert.Equal(4096, store.Local.Policy.Limit);
+
+        await store.SetAsync("post:small", new byte[100], TimeSpan.FromMinutes(5));
+        await store.SetAsync("post:big", new byte[8192], TimeSpan.FromMinutes(5));
+
+        // The small copy is held locally; the one larger than the limit only in Redis, and still served from there.
+        Assert.Equal(["post:small"], store.Local.LiveKeys());
+        Assert.Equal(8192, (await store.GetAsync("post:big"))!.Length);
+        Assert.Equal(["post:small"], store.Local.LiveKeys());
     }
 
     [Fact]
