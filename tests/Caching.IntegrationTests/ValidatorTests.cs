@@ -350,6 +350,8 @@ public abstract class StoredCompressionTests : CompressionTestBase
         Response miss = await GetAsync("/v/large/3", acceptEncoding);
         Response hit = await GetAsync("/v/large/3", acceptEncoding);
 
+        Assert.Equal("Caching; fwd=miss; stored", miss.CacheStatus);
+        Assert.Equal("Caching; hit", hit.CacheStatus);
         Assert.Equal(expectedEncoding, hit.ContentEncoding);
         Assert.Equal(reference, hit.Decoded);
         Assert.Equal(reference, miss.Decoded);
