@@ -58,4 +58,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 18, Level = LogLevel.Warning, Message = "A reload of cache key {Key} that went on past its soft timeout failed; nothing was stored")]
     public static partial void ReloadAfterTimeoutFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "HybridCache resolves to {Implementation}, registered before AddAttributeCaching: its entries are not removed by [Cache] writes nor by ICache invalidations")]
+    public static partial void ForeignHybridCache(ILogger logger, string implementation);
 }
