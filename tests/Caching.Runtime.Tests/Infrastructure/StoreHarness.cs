@@ -58,10 +58,16 @@ public sealed class InMemoryHarness : StoreHarness
 
     public override TimeSpan ShortTtl => TimeSpan.FromMinutes(1);
 
-    public static InMemoryHarness Create(Action<CachingOptions>? configure = null)
+    public static InMemoryHarness Create(Action<CachingOptions>? configure = null, Action<IServiceCollection>? register = null)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        ServiceProvider services = Build(s => s.AddSingleton<TimeProvider>(time), configure);
+        ServiceProvider services = Build(
+            s =>
+            {
+                s.AddSingleton<TimeProvider>(time);
+                register?.Invoke(s);
+            },
+            configure);
         return new InMemoryHarness(services, time);
     }
 
@@ -96,12 +102,20 @@ public sealed class RedisHarness : StoreHarness
 
     public override TimeSpan ShortTtl => TimeSpan.FromMilliseconds(400);
 
-    public static async Task<RedisHarness> CreateAsync(IRedisDeployment server, Action<CachingOptions>? configure = null)
+    public static async Task<RedisHarness> CreateAsync(IRedisDeployment server, Action<CachingOptions>? configure = null, Action<IServiceCollection>? register = null, bool flush = true)
     {
-        await server.FlushAsync();
+        if (flush)
+        {
+            await server.FlushAsync();
+        }
+
         ConnectionMultiplexer client = await ConnectionMultiplexer.ConnectAsync(server.ClientConfiguration());
         ServiceProvider services = Build(
-            s => s.AddSingleton<IConnectionMultiplexer>(client),
+            s =>
+            {
+                s.AddSingleton<IConnectionMultiplexer>(client);
+                register?.Invoke(s);
+            },
             o =>
             {
                 o.UseRedis();
