@@ -18,9 +18,10 @@ namespace Caching.Hybrid;
 /// </summary>
 internal sealed class HybridSerializers
 {
-    // Microsoft's own default factory (registered by AddHybridCache) stores strings and byte arrays raw and JSON with
-    // default options: skipped, so that values stay readable by ICache and endpoints whichever order the app registered.
-    private const string MicrosoftDefaultFactory = "Microsoft.Extensions.Caching.Hybrid.Internal.DefaultJsonSerializerFactory";
+    // Microsoft's own serializers (registered by AddHybridCache: strings and byte arrays raw, anything else JSON with
+    // default options) are skipped, so that values stay readable by ICache and endpoints whichever order the app
+    // registered in. The namespace is the only mark they carry (they are internal types).
+    private const string MicrosoftInternals = "Microsoft.Extensions.Caching.Hybrid.Internal";
 
     private readonly IServiceProvider _services;
     private readonly IHybridCacheSerializerFactory[] _factories;
@@ -30,7 +31,7 @@ internal sealed class HybridSerializers
     public HybridSerializers(IServiceProvider services, IEnumerable<IHybridCacheSerializerFactory> factories, IOptions<HttpJsonOptions> jsonOptions)
     {
         _services = services;
-        _factories = factories.Where(static f => f.GetType().FullName != MicrosoftDefaultFactory).Reverse().ToArray();
+        _factories = factories.Where(static f => !IsMicrosofts(f)).Reverse().ToArray();
         _json = jsonOptions.Value.SerializerOptions;
     }
 
@@ -42,7 +43,7 @@ internal sealed class HybridSerializers
 
     private IHybridCacheSerializer<T> Resolve<T>()
     {
-        if (_services.GetService<IHybridCacheSerializer<T>>() is { } registered)
+        if (_services.GetService<IHybridCacheSerializer<T>>() is { } registered && !IsMicrosofts(registered))
         {
             return registered;
         }
@@ -58,6 +59,8 @@ internal sealed class HybridSerializers
         // Resolving through the options honours source-generated JsonSerializerContexts and stays trim-safe.
         return new JsonHybridSerializer<T>((JsonTypeInfo<T>)_json.GetTypeInfo(typeof(T)));
     }
+
+    private static bool IsMicrosofts(object serializer) => serializer.GetType().Namespace == MicrosoftInternals;
 
     /// <summary>Serializes a value to the bytes stored.</summary>
     /// <typeparam name="T">The value's type.</typeparam>
