@@ -23,6 +23,7 @@ namespace BlogApi;
 [JsonSerializable(typeof(CommentDto[]))]
 [JsonSerializable(typeof(LiveStats))]
 [JsonSerializable(typeof(AuthorRank[]))]
+[JsonSerializable(typeof(BlogApi.Reports.AuthorHighlights))] // stored through HybridCache, with these options
 [JsonSerializable(typeof(int[]))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(PostUpdate))]

@@ -1,6 +1,7 @@
 using BlogApi;
 using BlogApi.Data;
 using BlogApi.Endpoints;
+using BlogApi.Reports;
 using BlogApi.Warming;
 
 // BlogApi: a blog on SQLite that shows every caching pattern of the guide with [Cache].
@@ -22,6 +23,7 @@ builder.Services.AddHealthChecks().AddCaching();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.Configure<ReportOptions>(builder.Configuration.GetSection("Reports"));
 builder.Services.AddSingleton<CacheWarmer>();
+builder.Services.AddSingleton<AuthorHighlightsReport>(); // HybridCache (registered by AddAttributeCaching) in a service
 builder.Services.AddHostedService<StartupWarmer>();
 
 var app = builder.Build();

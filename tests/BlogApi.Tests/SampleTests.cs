@@ -17,6 +17,8 @@ public sealed record CommentDto(int Id, int PostId, int AuthorId, string Text, D
 
 public sealed record AuthorRank(int AuthorId, string Name, int Posts, long Views, int Comments);
 
+public sealed record AuthorHighlights(int AuthorId, PostSummary[] Latest, DateTime ComputedAt);
+
 public sealed record KeyPrefixStatistics(string KeyPrefix, long Hits, long Misses, long Sets, long Invalidations, long KeysDeleted, double HitRate);
 
 public abstract class SampleFixture : IAsyncLifetime
@@ -254,6 +256,26 @@ public abstract class SampleTests(SampleFixture fixture)
         {
             Assert.Equal("dotnet", Path.GetFileName(fixture.Host.ProcessPath));
         }
+    }
+
+    [Fact]
+    public async Task HybridCache_highlights_are_cached_and_a_Cache_write_removes_them()
+    {
+        // The highlights service caches through HybridCache; PUT /posts/{id} ([Cache], pattern user_{AuthorId}_posts:*)
+        // removes them. The author with the fewest posts keeps this test clear of the others' edits.
+        AuthorRank author = (await Client.GetFromJsonAsync<AuthorRank[]>("/reports/top-authors?top=50"))!.Where(a => a.Posts >= 1).MinBy(a => a.Posts)!;
+        AuthorHighlights first = (await Client.GetFromJsonAsync<AuthorHighlights>($"/users/{author.AuthorId}/highlights"))!;
+        AuthorHighlights again = (await Client.GetFromJsonAsync<AuthorHighlights>($"/users/{author.AuthorId}/highlights"))!;
+        Assert.Equal(first.ComputedAt, again.ComputedAt);
+        Assert.NotEmpty(first.Latest);
+
+        PostDto post = (await Client.GetFromJsonAsync<PostDto>($"/posts/{first.Latest[0].Id}"))!;
+        string title = post.Title + " (highlighted)";
+        (await Client.PutAsJsonAsync($"/posts/{post.Id}", new { post.AuthorId, post.CategoryId, Title = title, post.Body })).EnsureSuccessStatusCode();
+
+        AuthorHighlights after = (await Client.GetFromJsonAsync<AuthorHighlights>($"/users/{author.AuthorId}/highlights"))!;
+        Assert.NotEqual(first.ComputedAt, after.ComputedAt);
+        Assert.Contains(after.Latest, p => p.Id == post.Id && p.Title == title);
     }
 
     protected Task<string> CacheStatusAsync(string path) => Client.CacheStatusAsync(path);

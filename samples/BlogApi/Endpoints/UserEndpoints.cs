@@ -21,6 +21,10 @@ public static class UserEndpoints
             async (int userId, BlogDb db, CancellationToken ct) =>
                 await db.LatestCommentsByAuthorAsync(userId, 20, ct));
 
+        // Not a [Cache] endpoint: the report service caches through HybridCache, under a key that PUT /posts/{id}
+        // invalidates (the pattern user_{AuthorId}_posts:*).
+        users.MapGet("/highlights", (int userId, BlogApi.Reports.AuthorHighlightsReport report, CancellationToken ct) => report.GetAsync(userId, ct));
+
         // Write-through: the updated profile is stored under user_profile:{userId}, so the next read is a fresh hit.
         users.MapPut("/profile", [Cache("user_profile", ResourceIdName = "userId", Expiration = 3600, Namespace = "user:{userId}", WriteThrough = true)]
             async Task<Results<Ok<UserProfileDto>, NotFound>> (int userId, ProfileUpdate update, BlogDb db, CancellationToken ct) =>

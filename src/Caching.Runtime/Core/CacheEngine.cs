@@ -821,11 +821,6 @@ public sealed class CacheEngine
         return deleted;
     }
 
-    /// <summary>Deletes every application entry: <see cref="InvalidateAllAsync"/>.</summary>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>The number of keys deleted.</returns>
-    public ValueTask<long> FlushAsync(CancellationToken cancellationToken = default) => InvalidateAllAsync(null, cancellationToken);
-
     /// <summary>Throws an <see cref="ArgumentException"/> unless <paramref name="key"/> is a usable key.</summary>
     /// <param name="key">The key.</param>
     /// <param name="parameterName">The parameter reported in the exception.</param>

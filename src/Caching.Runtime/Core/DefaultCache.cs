@@ -31,85 +31,8 @@ internal sealed class DefaultCache : ICache
             return Deserialize<T>(hit);
         }
 
-        ReadThrough.PendingLoad load = step.Load!;
-        bool goesOn = false;
-        try
-        {
-            T value;
-            try
-            {
-                ValueTask<T> loading = factory(cancellationToken);
-                if (!loading.IsCompleted && load.SoftTimeout is { } softTimeout)
-                {
-                    // Soft timeout: past it, the stale value answers and the factory goes on, storing when it completes.
-                    Task<T> running = loading.AsTask();
-                    using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    Task first = await Task.WhenAny(running, Task.Delay(softTimeout, load.Time, timer.Token)).ConfigureAwait(false);
-                    await timer.CancelAsync().ConfigureAwait(false);
-                    cancellationToken.ThrowIfCancellationRequested();
-                    if (first != running && await load.StaleToServeAsync(cancellationToken).ConfigureAwait(false) is { } stale)
-                    {
-                        goesOn = true;
-                        load.ReportStaleServedOnTimeout();
-                        load.ReleaseFollowers();
-                        _ = StoreWhenDoneAsync(running, load);
-                        return Deserialize<T>(stale);
-                    }
-
-                    loading = new ValueTask<T>(running);
-                }
-
-                value = await loading.ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ReadThrough.IsOriginFailure(ex, cancellationToken) && load.StaleIfError is not null)
-            {
-                // Stale-if-error: the factory failed within the entry's window; the stale copy the store still holds
-                // (an invalidation meanwhile removed it: the failure goes through) answers, and stays.
-                if (await load.StaleToServeAsync(cancellationToken).ConfigureAwait(false) is not { } stale)
-                {
-                    throw;
-                }
-
-                load.ReportStaleServed(ex);
-                return Deserialize<T>(stale);
-            }
-
-            if (value is not null && load.CanStore)
-            {
-                await load.StoreAsync(Serialize(value), cancellationToken).ConfigureAwait(false);
-            }
-
-            return value;
-        }
-        finally
-        {
-            if (!goesOn)
-            {
-                await load.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-    }
-
-    // A factory that went on past its soft timeout: its value is stored through the load's lease when it comes
-    // (refused if an invalidation came in between), then the load ends.
-    private async Task StoreWhenDoneAsync<T>(Task<T> running, ReadThrough.PendingLoad load)
-    {
-        try
-        {
-            T value = await running.ConfigureAwait(false);
-            if (value is not null && load.CanStore)
-            {
-                await load.StoreAsync(Serialize(value), CancellationToken.None).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex)
-        {
-            load.ReportFailedAfterTimeout(ex);
-        }
-        finally
-        {
-            await load.DisposeAsync().ConfigureAwait(false);
-        }
+        LoadOutcome<T> outcome = await LoadRunner.RunAsync(step.Load!, factory, static (f, ct) => f(ct), Serialize, cancellationToken).ConfigureAwait(false);
+        return outcome.Stale is { } stale ? Deserialize<T>(stale) : outcome.Value!;
     }
 
     // Read and store with the engine's defaults (CachingOptions.DefaultExpiration).

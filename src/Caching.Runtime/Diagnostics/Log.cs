@@ -64,4 +64,6 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Every cache entry was invalidated ({Deleted} keys deleted)")]
     public static partial void AllInvalidated(ILogger logger, long deleted);
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "HybridCache resolves to {Implementation}, registered before AddAttributeCaching: its entries are not removed by [Cache] writes nor by ICache invalidations")]
+    public static partial void ForeignHybridCache(ILogger logger, string implementation);
 }

@@ -13,7 +13,9 @@ public static class CachingServiceCollectionExtensions
 {
     /// <summary>
     /// Adds attribute caching: the store (in-process by default, Redis when <c>Caching:Redis</c> or
-    /// <see cref="CachingOptions.UseRedis(string)"/> says so), <see cref="ICache"/>, metrics and logging.
+    /// <see cref="CachingOptions.UseRedis(string)"/> says so), <see cref="ICache"/>, a
+    /// <c>Microsoft.Extensions.Caching.Hybrid.HybridCache</c> over the same entries (unless one is already registered),
+    /// metrics and logging.
     /// Options bind from the <c>Caching</c> configuration section, then <paramref name="configure"/> runs, and
     /// the result is validated at start-up.
     /// </summary>
@@ -54,6 +56,13 @@ public static class CachingServiceCollectionExtensions
         });
         services.TryAddSingleton<ReadThrough>();
         services.TryAddSingleton<ICache, DefaultCache>();
+
+        // HybridCache over the same engine, unless the app registered its own first (it then keeps it; a warning at
+        // start-up says its entries are outside [Cache] invalidations). AddHybridCache() called afterwards uses
+        // TryAdd too, so this one stays.
+        services.TryAddSingleton<global::Caching.Hybrid.HybridSerializers>();
+        services.TryAddSingleton<Microsoft.Extensions.Caching.Hybrid.HybridCache, global::Caching.Hybrid.EngineHybridCache>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, global::Caching.Hybrid.HybridCacheRegistrationCheck>());
         services.TryAddSingleton<PendingInvalidations>();
         services.TryAddSingleton(static provider => new EndpointCacheRuntime(
             provider.GetRequiredService<ReadThrough>(),

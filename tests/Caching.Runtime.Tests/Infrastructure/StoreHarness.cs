@@ -102,9 +102,13 @@ public sealed class RedisHarness : StoreHarness
 
     public override TimeSpan ShortTtl => TimeSpan.FromMilliseconds(400);
 
-    public static async Task<RedisHarness> CreateAsync(IRedisDeployment server, Action<CachingOptions>? configure = null, Action<IServiceCollection>? register = null)
+    public static async Task<RedisHarness> CreateAsync(IRedisDeployment server, Action<CachingOptions>? configure = null, Action<IServiceCollection>? register = null, bool flush = true)
     {
-        await server.FlushAsync();
+        if (flush)
+        {
+            await server.FlushAsync();
+        }
+
         ConnectionMultiplexer client = await ConnectionMultiplexer.ConnectAsync(server.ClientConfiguration());
         ServiceProvider services = Build(
             s =>
