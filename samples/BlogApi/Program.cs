@@ -3,6 +3,10 @@ using BlogApi.Data;
 using BlogApi.Endpoints;
 using BlogApi.Reports;
 using BlogApi.Warming;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 // BlogApi: a blog on SQLite that shows every caching pattern of the guide with [Cache].
 // Runs on the embedded store with no server; --Caching:Redis=127.0.0.1:6379 runs it on Redis.
@@ -25,6 +29,34 @@ builder.Services.Configure<ReportOptions>(builder.Configuration.GetSection("Repo
 builder.Services.AddSingleton<CacheWarmer>();
 builder.Services.AddSingleton<AuthorHighlightsReport>(); // HybridCache (registered by AddAttributeCaching) in a service
 builder.Services.AddHostedService<StartupWarmer>();
+
+// Traces and metrics with OpenTelemetry: ASP.NET Core's and the cache's own (activity source and meter "Caching":
+// a miss is a "cache miss post" span around the handler's work, with the store and any invalidation as spans).
+// OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; the console exporter with --Telemetry:Console=true.
+bool otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+bool console = string.Equals(builder.Configuration["Telemetry:Console"], "true", StringComparison.OrdinalIgnoreCase);
+OpenTelemetryBuilder telemetry = builder.Services.AddOpenTelemetry()
+    .ConfigureResource(resource => resource.AddService("BlogApi"))
+    .WithTracing(tracing =>
+    {
+        tracing.AddAspNetCoreInstrumentation().AddSource(Caching.Diagnostics.CachingMetrics.ActivitySourceName);
+        if (console)
+        {
+            tracing.AddConsoleExporter();
+        }
+    })
+    .WithMetrics(metrics =>
+    {
+        metrics.AddAspNetCoreInstrumentation().AddMeter(Caching.Diagnostics.CachingMetrics.MeterName);
+        if (console)
+        {
+            metrics.AddConsoleExporter();
+        }
+    });
+if (otlp)
+{
+    telemetry.UseOtlpExporter();
+}
 
 var app = builder.Build();
 

@@ -111,6 +111,7 @@ public sealed class EndpointCacheRuntime
         }
 
         await using ReadThrough.PendingLoad load = step.Load!;
+        load.Activate(); // the handler's own spans become the miss's children
         SetStatusHeader(http, CacheOutcome.Miss);
         DetachedResponse? detached = load.SoftTimeout is not null ? DetachedResponse.Start(http) : null;
         await using ResponseCapture capture = ResponseCapture.Start(http, _maxBodySize);
@@ -531,6 +532,7 @@ public sealed class EndpointCacheRuntime
         // Headers the action sets (before its result runs) are the endpoint's own too.
         KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] headersBefore = ResponseCapture.SnapshotHeaders(http);
         var load = new ActionLoad(this, endpoint, step.Load!, headersBefore);
+        step.Load!.Activate(); // the action's own spans become the miss's children
         bool handedOver = false;
         try
         {

@@ -553,6 +553,22 @@ public sealed class CacheEngine
     /// <returns><see langword="true"/> when stored; <see langword="false"/> when a concurrent change made the value possibly stale.</returns>
     public async ValueTask<bool> SetAsync(string key, ReadOnlyMemory<byte> value, CacheEntryOptions? options = null, CacheLookup? lookup = null, CancellationToken cancellationToken = default)
     {
+        using Activity? span = Switch.IsOn ? CachingTelemetry.StartStore(options?.KeyPrefix ?? UnspecifiedKeyPrefix, _store.Name) : null;
+        try
+        {
+            bool stored = await SetCoreAsync(key, value, options, lookup, cancellationToken).ConfigureAwait(false);
+            span?.SetTag(CachingTelemetry.StoredTag, stored);
+            return stored;
+        }
+        catch (Exception ex) when (span is not null)
+        {
+            CachingTelemetry.Failed(span, ex);
+            throw;
+        }
+    }
+
+    private async ValueTask<bool> SetCoreAsync(string key, ReadOnlyMemory<byte> value, CacheEntryOptions? options, CacheLookup? lookup, CancellationToken cancellationToken)
+    {
         ValidateKey(key);
         TimeSpan ttl = options?.Expiration ?? _options.DefaultExpiration;
         if (ttl <= TimeSpan.Zero)
@@ -696,6 +712,7 @@ public sealed class CacheEngine
             return 0;
         }
 
+        using Activity? span = CachingTelemetry.StartInvalidation("key", keyPrefix ?? UnspecifiedKeyPrefix, _store.Name);
         _breaker.ThrowIfOpen();
         long started = Stopwatch.GetTimestamp();
         long deleted;
@@ -706,10 +723,17 @@ public sealed class CacheEngine
             var variants = keys.Select(k => Guard(_store.InvalidateTagAsync(VariantTag(k), cancellationToken)).AsTask()).ToArray();
             deleted = await deleting.ConfigureAwait(false) + (await Task.WhenAll(variants).ConfigureAwait(false)).Sum();
         }
+        catch (Exception ex) when (span is not null)
+        {
+            CachingTelemetry.Failed(span, ex);
+            throw;
+        }
         finally
         {
             _coalescer?.ForgetKeys(keys);
         }
+
+        span?.SetTag(CachingTelemetry.KeysDeletedTag, deleted);
 
         _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "key", deleted, Stopwatch.GetElapsedTime(started));
         Log.KeysInvalidated(_logger, keys.Count, deleted);
@@ -724,6 +748,7 @@ public sealed class CacheEngine
     public async ValueTask<long> InvalidatePatternAsync(string pattern, string? keyPrefix = null, CancellationToken cancellationToken = default)
     {
         ValidatePattern(pattern);
+        using Activity? span = CachingTelemetry.StartInvalidation("pattern", keyPrefix ?? UnspecifiedKeyPrefix, _store.Name);
         _breaker.ThrowIfOpen();
         long started = Stopwatch.GetTimestamp();
         PatternDeleteResult result;
@@ -737,10 +762,18 @@ public sealed class CacheEngine
                 result = new PatternDeleteResult(result.Matched + variants.Matched, result.Deleted + variants.Deleted);
             }
         }
+        catch (Exception ex) when (span is not null)
+        {
+            CachingTelemetry.Failed(span, ex);
+            throw;
+        }
         finally
         {
             _coalescer?.ForgetPattern(pattern);
         }
+
+        span?.SetTag(CachingTelemetry.KeysMatchedTag, result.Matched);
+        span?.SetTag(CachingTelemetry.KeysDeletedTag, result.Deleted);
 
         _metrics.Invalidated(keyPrefix ?? UnspecifiedKeyPrefix, "pattern", result.Deleted, Stopwatch.GetElapsedTime(started));
         return result.Deleted;
@@ -754,12 +787,19 @@ public sealed class CacheEngine
     public async ValueTask<long> InvalidateTagAsync(string tag, string? keyPrefix = null, CancellationToken cancellationToken = default)
     {
         ValidateName(tag, "tag", nameof(tag));
+        using Activity? span = CachingTelemetry.StartInvalidation("tag", keyPrefix ?? UnspecifiedKeyPrefix, _store.Name);
         _breaker.ThrowIfOpen();
         long started = Stopwatch.GetTimestamp();
         long deleted;
         try
         {
             deleted = await Guard(_store.InvalidateTagAsync(tag, cancellationToken)).ConfigureAwait(false);
+            span?.SetTag(CachingTelemetry.KeysDeletedTag, deleted);
+        }
+        catch (Exception ex) when (span is not null)
+        {
+            CachingTelemetry.Failed(span, ex);
+            throw;
         }
         finally
         {
@@ -779,11 +819,17 @@ public sealed class CacheEngine
     public async ValueTask InvalidateNamespaceAsync(string namespaceName, string? keyPrefix = null, CancellationToken cancellationToken = default)
     {
         ValidateName(namespaceName, "namespace", nameof(namespaceName));
+        using Activity? span = CachingTelemetry.StartInvalidation("namespace", keyPrefix ?? UnspecifiedKeyPrefix, _store.Name);
         _breaker.ThrowIfOpen();
         long started = Stopwatch.GetTimestamp();
         try
         {
             await Guard(_store.SetNamespaceVersionAsync(namespaceName, NewVersion(), _options.NamespaceVersionLifetime, cancellationToken)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (span is not null)
+        {
+            CachingTelemetry.Failed(span, ex);
+            throw;
         }
         finally
         {
@@ -804,12 +850,19 @@ public sealed class CacheEngine
     /// <returns>The number of keys deleted.</returns>
     public async ValueTask<long> InvalidateAllAsync(string? keyPrefix = null, CancellationToken cancellationToken = default)
     {
+        using Activity? span = CachingTelemetry.StartInvalidation("all", keyPrefix ?? UnspecifiedKeyPrefix, _store.Name);
         _breaker.ThrowIfOpen();
         long started = Stopwatch.GetTimestamp();
         long deleted;
         try
         {
             deleted = await Guard(_store.DeleteAllAsync(cancellationToken)).ConfigureAwait(false);
+            span?.SetTag(CachingTelemetry.KeysDeletedTag, deleted);
+        }
+        catch (Exception ex) when (span is not null)
+        {
+            CachingTelemetry.Failed(span, ex);
+            throw;
         }
         finally
         {

@@ -29,6 +29,7 @@ internal static class LoadRunner
         CancellationToken cancellationToken)
     {
         bool goesOn = false;
+        load.Activate(); // the factory's own spans become the miss's children
         try
         {
             T value;

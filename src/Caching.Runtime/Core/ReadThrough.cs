@@ -335,6 +335,7 @@ internal sealed class ReadThrough
         {
             // Fail open: the caller loads; nothing is stored, since the store's state is unknown.
             Log.StoreReadFailed(_logger, key, ex);
+            CachingTelemetry.StoreFailed("read", entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix, ex);
             return null;
         }
     }
@@ -361,6 +362,7 @@ internal sealed class ReadThrough
         catch (Exception ex) when (IsStoreFailure(ex))
         {
             Log.StoreWriteFailed(_logger, key, ex);
+            CachingTelemetry.StoreFailed("write", entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix, ex);
             return false;
         }
     }
@@ -404,6 +406,9 @@ internal sealed class ReadThrough
         private byte[]? _stored;
         private int _done;
 
+        // The cache.miss span: from the lookup that missed to the end of the load (none while caching is off).
+        private readonly System.Diagnostics.Activity? _span;
+
         internal PendingLoad(ReadThrough owner, string key, CacheEntryOptions entry, CacheLookup? lookup, string? flight, TaskCompletionSource<byte[]?>? lead)
         {
             _owner = owner;
@@ -412,6 +417,19 @@ internal sealed class ReadThrough
             _lookup = lookup;
             _flight = flight;
             _lead = lead;
+            _span = owner._engine.IsEnabled ? CachingTelemetry.StartMiss(entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix) : null;
+        }
+
+        /// <summary>
+        /// Makes the miss's span the current one for the rest of the caller's method: the handler or factory it runs
+        /// next records its own spans as the miss's children.
+        /// </summary>
+        public void Activate()
+        {
+            if (_span is not null)
+            {
+                System.Diagnostics.Activity.Current = _span;
+            }
         }
 
         /// <summary>Whether this load may store its value (it read the store and holds what storing needs).</summary>
@@ -496,6 +514,12 @@ internal sealed class ReadThrough
         /// <summary>Counts and logs a failed load answered with <see cref="StaleIfError"/>.</summary>
         public void ReportStaleServed(Exception? failure)
         {
+            _span?.SetTag(CachingTelemetry.StaleTag, "error");
+            if (failure is not null)
+            {
+                CachingTelemetry.Failed(_span, failure);
+            }
+
             Log.ServedStaleOnError(_owner._logger, _key, _owner.SecondsSince(StaleSince), failure);
             _owner._engine.RecordStale(_entry.KeyPrefix ?? CacheEngine.UnspecifiedKeyPrefix, "error");
         }
@@ -510,10 +534,18 @@ internal sealed class ReadThrough
         public TimeProvider Time => _owner._engine.Time;
 
         /// <summary>Counts and logs a slow load answered with <see cref="StaleIfError"/> while it goes on.</summary>
-        public void ReportStaleServedOnTimeout() => _owner.ReportStaleOnTimeout(_key, _entry, StaleSince);
+        public void ReportStaleServedOnTimeout()
+        {
+            _span?.SetTag(CachingTelemetry.StaleTag, "timeout");
+            _owner.ReportStaleOnTimeout(_key, _entry, StaleSince);
+        }
 
         /// <summary>Logs a load that went on past its soft timeout and failed.</summary>
-        public void ReportFailedAfterTimeout(Exception failure) => Log.ReloadAfterTimeoutFailed(_owner._logger, _key, failure);
+        public void ReportFailedAfterTimeout(Exception failure)
+        {
+            CachingTelemetry.Failed(_span, failure);
+            Log.ReloadAfterTimeoutFailed(_owner._logger, _key, failure);
+        }
 
         /// <summary>
         /// Stores the loaded bytes: refused (false) when this load may not store, when an invalidation or another
@@ -543,6 +575,9 @@ internal sealed class ReadThrough
             {
                 return;
             }
+
+            _span?.SetTag(CachingTelemetry.StoredTag, _stored is not null);
+            _span?.Stop();
 
             if (_stored is null && _lookup is { HoldsLease: true, Restore: not null } reload)
             {

@@ -12,6 +12,13 @@ public sealed class CachingMetrics
     /// <summary>The meter's name, to subscribe with OpenTelemetry or <c>dotnet-counters</c>.</summary>
     public const string MeterName = "Caching";
 
+    /// <summary>
+    /// The name of the runtime's <see cref="System.Diagnostics.ActivitySource"/> (the meter's name): subscribe with
+    /// OpenTelemetry's <c>AddSource("Caching")</c>. Spans: <c>cache.miss</c>, <c>cache.store</c>,
+    /// <c>cache.invalidate</c> and <c>cache.store_failure</c>, tagged with the key prefix template, never a key value.
+    /// </summary>
+    public const string ActivitySourceName = MeterName;
+
     /// <summary>The tag naming the key prefix.</summary>
     public const string KeyPrefixTag = "cache.key_prefix";
 
