@@ -23,9 +23,10 @@ public static class CachingAdminEndpointRouteBuilderExtensions
     /// </summary>
     /// <remarks>
     /// Every endpoint requires <paramref name="authorizationPolicy"/>, which must exist: these endpoints delete data
-    /// and reveal key prefixes, so they refuse to be mapped open. The POST endpoints read nothing from a form, so
-    /// ASP.NET Core's antiforgery does not cover them: with cookie authentication, give the policy a scheme a browser
-    /// does not send on its own (a bearer token, an API key), or check antiforgery in the policy.
+    /// and reveal key prefixes, so they refuse to be mapped open. The policy is checked again inside each endpoint, so
+    /// that an <c>AllowAnonymous</c> on an enclosing group cannot open them. The POST endpoints also require the
+    /// header <c>X-Cache-Admin: 1</c> (400 without it): a browser cannot send it across sites without a CORS
+    /// preflight, so a cookie-authenticated admin cannot be made to clear the cache by another site's form.
     /// </remarks>
     /// <param name="endpoints">The application or a route group.</param>
     /// <param name="authorizationPolicy">The name of the authorization policy every endpoint requires.</param>
@@ -44,16 +45,16 @@ public static class CachingAdminEndpointRouteBuilderExtensions
         EnsurePolicyExists(endpoints.ServiceProvider, authorizationPolicy);
         RouteGroupBuilder group = endpoints.MapGroup(prefix);
         group.RequireAuthorization(authorizationPolicy);
-        group.MapGet("/stats", new RequestDelegate(StatsAsync));
-        group.MapPost("/invalidate/keys", new RequestDelegate(http => InvalidateAsync(http, "key", static (cache, values, ct) => cache.InvalidateKeysAsync(values.ToArray()!, ct))));
-        group.MapPost("/invalidate/pattern", new RequestDelegate(http => InvalidateAsync(http, "pattern", static (cache, values, ct) => cache.InvalidatePatternAsync(values.ToString(), ct))));
-        group.MapPost("/invalidate/tag", new RequestDelegate(http => InvalidateAsync(http, "tag", static (cache, values, ct) => cache.InvalidateTagAsync(values.ToString(), ct))));
-        group.MapPost("/invalidate/namespace", new RequestDelegate(http => InvalidateAsync(http, "namespace", static async (cache, values, ct) =>
+        group.MapGet("/stats", Guarded(authorizationPolicy, StatsAsync));
+        group.MapPost("/invalidate/keys", GuardedPost(authorizationPolicy, http => InvalidateAsync(http, "key", static (cache, values, ct) => cache.InvalidateKeysAsync(values.ToArray()!, ct))));
+        group.MapPost("/invalidate/pattern", GuardedPost(authorizationPolicy, http => InvalidateAsync(http, "pattern", static (cache, values, ct) => cache.InvalidatePatternAsync(values.ToString(), ct))));
+        group.MapPost("/invalidate/tag", GuardedPost(authorizationPolicy, http => InvalidateAsync(http, "tag", static (cache, values, ct) => cache.InvalidateTagAsync(values.ToString(), ct))));
+        group.MapPost("/invalidate/namespace", GuardedPost(authorizationPolicy, http => InvalidateAsync(http, "namespace", static async (cache, values, ct) =>
         {
             await cache.InvalidateNamespaceAsync(values.ToString(), ct).ConfigureAwait(false);
             return 0;
         })));
-        group.MapPost("/clear", new RequestDelegate(http => RunAsync(http, static (cache, ct) => cache.InvalidateAllAsync(ct))));
+        group.MapPost("/clear", GuardedPost(authorizationPolicy, http => RunAsync(http, static (cache, ct) => cache.InvalidateAllAsync(ct))));
         return group;
     }
 
@@ -70,6 +71,29 @@ public static class CachingAdminEndpointRouteBuilderExtensions
             throw new InvalidOperationException("MapCachingAdmin requires the authorization policy '" + name + "', which is not defined: add it with builder.Services.AddAuthorization(o => o.AddPolicy(\"" + name + "\", ...)).");
         }
     }
+
+    /// <summary>The header every admin POST must carry (any value): it forces a CORS preflight on cross-site browser requests.</summary>
+    public const string RequiredHeader = "X-Cache-Admin";
+
+    // The policy checked again in the endpoint itself: defence in depth against AllowAnonymous on an enclosing group.
+    private static RequestDelegate Guarded(string policy, RequestDelegate inner) => async http =>
+    {
+        IAuthorizationService authorization = http.RequestServices.GetRequiredService<IAuthorizationService>();
+        AuthorizationResult result = await authorization.AuthorizeAsync(http.User, policy).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            await WriteErrorAsync(http, http.User.Identity?.IsAuthenticated == true ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized, "The cache administration endpoints require the policy '" + policy + "'.").ConfigureAwait(false);
+            return;
+        }
+
+        await inner(http).ConfigureAwait(false);
+    };
+
+    // A POST: the policy, and the header that a cross-site form cannot send.
+    private static RequestDelegate GuardedPost(string policy, RequestDelegate inner) => Guarded(policy, http =>
+        http.Request.Headers.ContainsKey(RequiredHeader)
+            ? inner(http)
+            : WriteErrorAsync(http, StatusCodes.Status400BadRequest, "Send the header " + RequiredHeader + ": 1 with administration requests (it keeps other sites' forms from posting here)."));
 
     private static Task StatsAsync(HttpContext http)
     {
@@ -129,9 +153,11 @@ public static class CachingAdminEndpointRouteBuilderExtensions
             await WriteErrorAsync(http, StatusCodes.Status400BadRequest, ex.Message).ConfigureAwait(false);
             return;
         }
-        catch (CacheStoreUnavailableException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            await WriteErrorAsync(http, StatusCodes.Status503ServiceUnavailable, ex.Message).ConfigureAwait(false);
+            // The store failed (down, refused the command, an ACL): the details go to the log, not to the caller.
+            Log.AdminRequestFailed(http.RequestServices.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().CreateLogger("Caching.Admin"), http.Request.Path, ex);
+            await WriteErrorAsync(http, StatusCodes.Status503ServiceUnavailable, "The cache store could not carry out the request; see the application's log.").ConfigureAwait(false);
             return;
         }
 

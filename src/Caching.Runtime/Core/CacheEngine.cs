@@ -494,6 +494,11 @@ public sealed class CacheEngine
     /// <returns>The stored bytes (the payload, for a namespaced entry), or null.</returns>
     public async ValueTask<ReadOnlyMemory<byte>?> WaitForLeaseHolderAsync(string key, CacheEntryOptions? entry, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
+        if (!Switch.IsOn)
+        {
+            return null; // caching is switched off: nothing is read
+        }
+
         if (Backlog is { HasPending: true })
         {
             // Nobody holds a lease: invalidations wait for replay, and what the store holds may be stale.

@@ -66,4 +66,7 @@ internal static partial class Log
     public static partial void AllInvalidated(ILogger logger, long deleted);
     [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "HybridCache resolves to {Implementation}, registered before AddAttributeCaching: its entries are not removed by [Cache] writes nor by ICache invalidations")]
     public static partial void ForeignHybridCache(ILogger logger, string implementation);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Error, Message = "The cache administration request {Path} failed")]
+    public static partial void AdminRequestFailed(ILogger logger, string path, Exception exception);
 }

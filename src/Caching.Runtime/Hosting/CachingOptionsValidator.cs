@@ -20,6 +20,10 @@ internal sealed class CachingOptionsValidator(IServiceProvider services) : IVali
         {
             failures.Add("Caching:InternalKeyPrefix is empty; set a prefix such as \"caching:\" that no application key starts with.");
         }
+        else if (options.InternalKeyPrefix.Contains('{') || options.InternalKeyPrefix.Contains('}'))
+        {
+            failures.Add($"Caching:InternalKeyPrefix '{options.InternalKeyPrefix}' contains a brace: on a Redis cluster a hash tag in it would put the store's indexes in other slots than their entries; use letters, digits and ':'.");
+        }
         else if (options.InternalKeyPrefix.Any(RedisGlob.IsSpecial))
         {
             failures.Add($"Caching:InternalKeyPrefix '{options.InternalKeyPrefix}' contains a glob character (\\ * ? [ ]); use letters, digits and ':'.");

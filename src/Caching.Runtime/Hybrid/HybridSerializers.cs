@@ -70,7 +70,14 @@ internal sealed class HybridSerializers
     {
         var buffer = new ArrayBufferWriter<byte>();
         For<T>().Serialize(value, buffer);
-        return buffer.WrittenSpan.ToArray();
+        ReadOnlySpan<byte> bytes = buffer.WrittenSpan;
+
+        // Bytes that start with 0xCA (a custom binary serializer's: MessagePack's float32, for one) would be read as
+        // one of the cache's own formats (a lease, a timed or namespaced entry, an envelope): they are stored inside
+        // an envelope instead, which every reader unwraps to these bytes.
+        return bytes.Length >= 2 && bytes[0] == 0xCA
+            ? global::Caching.AspNetCore.StoredResponse.Encode(200, string.Empty, [], bytes, string.Empty, DateTimeOffset.UnixEpoch, 0, out _)!
+            : bytes.ToArray();
     }
 
     /// <summary>

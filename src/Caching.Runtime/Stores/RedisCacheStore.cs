@@ -49,6 +49,7 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
     // Files KEYS[1] in its slot's index KEYS[2] (see KeysIndex): score = its expiry by the server's clock, expired
     // filings trimmed, the index kept alive as long as its longest-lived entry.
     private const string FileInIndex = """
+        redis.replicate_commands()
         local function file(ms)
           local t = redis.call('TIME')
           local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -293,7 +294,7 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
         long started = Stopwatch.GetTimestamp();
         IServer[] primaries = GetPrimaries();
         long[] leases = await Task.WhenAll(primaries.Select(server => DeleteLeasesOnServerAsync(server, cancellationToken))).ConfigureAwait(false);
-        long entries = await DeleteIndexedAsync(cancellationToken).ConfigureAwait(false);
+        long entries = await DeleteIndexedAsync(primaries[0], cancellationToken).ConfigureAwait(false);
         Log.AllDeleted(_logger, primaries.Length, leases.Sum(), entries, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return leases.Sum() + entries;
     }
@@ -342,10 +343,24 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
     }
 
     // Every slot's index, a batch of slots at a time: the empty ones cost one ZCARD each (pipelined).
-    private async Task<long> DeleteIndexedAsync(CancellationToken cancellationToken)
+    private async Task<long> DeleteIndexedAsync(IServer clock, CancellationToken cancellationToken)
     {
         const int Batch = 512;
         long deleted = 0;
+
+        // Members are scored with their entry's expiry by the server's clock: one already expired names a key this
+        // cache no longer holds (someone else may have written it since), so it is left alone. A few seconds of
+        // margin for the clocks of a cluster's nodes.
+        long now;
+        try
+        {
+            now = new DateTimeOffset(DateTime.SpecifyKind(await clock.TimeAsync().ConfigureAwait(false), DateTimeKind.Utc)).ToUnixTimeMilliseconds() - 5_000;
+        }
+        catch (Exception ex) when (IsOutage(ex))
+        {
+            throw FailedNode(clock.EndPoint, ex);
+        }
+
         for (int first = 0; first < HashSlots.Count; first += Batch)
         {
             RedisKey[] indexes = Enumerable.Range(first, Batch).Select(slot => (RedisKey)(_keysIndexPrefix + HashSlots.TagFor(slot) + "}")).ToArray();
@@ -368,7 +383,7 @@ public sealed class RedisCacheStore : ICacheStore, IStoreAvailability, IAsyncDis
             {
                 if (sizes[i] > 0)
                 {
-                    deleted += await DeleteMembersAsync(indexes[i], long.MinValue, cancellationToken).ConfigureAwait(false);
+                    deleted += await DeleteMembersAsync(indexes[i], now, cancellationToken).ConfigureAwait(false);
                 }
             }
         }

@@ -23,6 +23,7 @@ public sealed class RegistrationTests
     [InlineData("ScanPageSize", "1", "Caching:ScanPageSize is 1")]
     [InlineData("DeleteBatchSize", "0", "Caching:DeleteBatchSize is 0")]
     [InlineData("InternalKeyPrefix", "cache*", "contains a glob character")]
+    [InlineData("InternalKeyPrefix", "{cache}:", "contains a brace")]
     [InlineData("DefaultExpiration", "-00:00:01", "Caching:DefaultExpiration")]
     [InlineData("UseRegisteredRedis", "true", "none is registered")]
     [InlineData("ExpirationJitter", "1.5", "Caching:ExpirationJitter is 1.5")]
