@@ -69,4 +69,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 22, Level = LogLevel.Error, Message = "The cache administration request {Path} failed")]
     public static partial void AdminRequestFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Warning, Message = "The value cached under {Key} cannot be read as {Type}; it is treated as missing")]
+    public static partial void HybridDeserializationFailed(ILogger logger, string key, string type, Exception exception);
 }

@@ -59,7 +59,8 @@ internal sealed class EngineHybridCache : HybridCache
         {
             // A read only: a miss answers default, as the abstraction documents.
             return read && await _readThrough.PeekAsync(key, entry, cancellationToken).ConfigureAwait(false) is { } found
-                ? _serializers.Deserialize<T>(found)
+                && TryDeserialize(key, found, out T? value)
+                ? value!
                 : default!;
         }
 
@@ -72,8 +73,8 @@ internal sealed class EngineHybridCache : HybridCache
         {
             // Read but never store: a plain look that takes no lease (a lease left behind would keep the next load
             // from storing), then the factory, unstored.
-            return await _readThrough.PeekAsync(key, entry, cancellationToken).ConfigureAwait(false) is { } hit
-                ? _serializers.Deserialize<T>(hit)
+            return await _readThrough.PeekAsync(key, entry, cancellationToken).ConfigureAwait(false) is { } hit && TryDeserialize(key, hit, out T? value)
+                ? value!
                 : await factory(state, cancellationToken).ConfigureAwait(false);
         }
 
@@ -87,7 +88,19 @@ internal sealed class EngineHybridCache : HybridCache
         ReadThrough.ReadStep step = await _readThrough.BeginAsync(key, entry, cancellationToken).ConfigureAwait(false);
         if (step.Served is { } served)
         {
-            return _serializers.Deserialize<T>(served);
+            if (TryDeserialize(key, served, out T? value))
+            {
+                return value!;
+            }
+
+            // An entry this type cannot read (another shape under the same key, a type changed between deploys): it
+            // is removed, as unusable, and the read goes through again, loading and storing a value of this type.
+            await _engine.InvalidateKeysAsync([key], entry.KeyPrefix, cancellationToken).ConfigureAwait(false);
+            step = await _readThrough.BeginAsync(key, entry, cancellationToken).ConfigureAwait(false);
+            if (step.Served is { } again)
+            {
+                return _serializers.Deserialize<T>(again);
+            }
         }
 
         LoadOutcome<T> outcome = await LoadRunner.RunAsync(step.Load!, state, factory, _serializers.Serialize, cancellationToken).ConfigureAwait(false);
@@ -112,6 +125,22 @@ internal sealed class EngineHybridCache : HybridCache
         }
 
         return value;
+    }
+
+    // A stored value this type's serializer cannot read is logged and treated as missing, as Microsoft's HybridCache does.
+    private bool TryDeserialize<T>(string key, ReadOnlyMemory<byte> stored, out T? value)
+    {
+        try
+        {
+            value = _serializers.Deserialize<T>(stored);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.HybridDeserializationFailed(_logger, key, typeof(T).Name, ex);
+            value = default;
+            return false;
+        }
     }
 
     /// <inheritdoc />

@@ -37,6 +37,20 @@ public abstract class HybridCacheSharingTests : IAsyncLifetime
         };
 
     [Fact]
+    public async Task An_entry_of_another_shape_is_treated_as_missing_and_replaced()
+    {
+        await H.Cache.SetAsync("report:shape", "a string, not a report");
+        var calls = new Box<int>();
+
+        Report read = await Hybrid.GetOrCreateAsync("report:shape", Counting(calls, new Report { Name = "fresh", Version = 2 }));
+        Report again = await Hybrid.GetOrCreateAsync("report:shape", Counting(calls, new Report { Name = "unused", Version = 3 }));
+
+        Assert.Equal(("fresh", 2), (read.Name, read.Version));
+        Assert.Equal(("fresh", 2), (again.Name, again.Version)); // the replacement was stored
+        Assert.Equal(1, calls.Value);
+    }
+
+    [Fact]
     public void AddAttributeCaching_registers_our_HybridCache()
         => Assert.Equal("EngineHybridCache", Hybrid.GetType().Name);
 

@@ -22,6 +22,9 @@ internal sealed class FrequencySketch
     private int _sampleSize;
     private int _additions;
 
+    // 1 while one thread halves the table: readers count concurrently, and only one of them ages it at a time.
+    private int _halving;
+
     /// <summary>Creates a sketch sized for <paramref name="capacity"/> keys.</summary>
     public FrequencySketch(int capacity)
     {
@@ -73,9 +76,20 @@ internal sealed class FrequencySketch
             added |= IncrementAt(table, index, shift);
         }
 
-        if (added && ++_additions >= _sampleSize)
+        if (added && Interlocked.Increment(ref _additions) >= _sampleSize && Interlocked.CompareExchange(ref _halving, 1, 0) == 0)
         {
-            Halve(table);
+            try
+            {
+                // Another thread may have halved between the count and the gate.
+                if (Volatile.Read(ref _additions) >= _sampleSize)
+                {
+                    Halve(table);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref _halving, 0);
+            }
         }
     }
 
@@ -133,6 +147,6 @@ internal sealed class FrequencySketch
             table[i] = (long)((ulong)table[i] >> 1) & ResetMask;
         }
 
-        _additions /= 2;
+        Interlocked.Exchange(ref _additions, Volatile.Read(ref _additions) / 2);
     }
 }
