@@ -13,31 +13,34 @@ using StackExchange.Redis;
 // Invalidation at scale: a pattern delete of 100,000 matching keys among 1,000,000, three ways (ours, the model
 // decorator's loop, a floor), tag invalidation of the same 100,000 keys, and namespace invalidation at 1,000 and
 // 1,000,000 entries; on one redis-server and on a three-primary cluster, all started here on loopback.
-//   dotnet run -c Release --project benchmarks/Caching.Benchmarks.Invalidation -- [--keys 1000000] [--matching 100000] [--runs 3] [--out docs/benchmarks]
+// Also clear-all (ICache.InvalidateAllAsync's store part): --matching entries stored through the store (so filed in
+// its per-slot indexes) among the other keys, which it must leave; and the cost of those stores against plain SETs.
+//   dotnet run -c Release --project benchmarks/Caching.Benchmarks.Invalidation -- [--keys 1000000] [--matching 100000] [--runs 3] [--only clear] [--out docs/benchmarks]
 int total = Argument("--keys", 1_000_000);
 int matching = Argument("--matching", 100_000);
 int runs = Argument("--runs", 3);
 int scanPage = Argument("--scan-page", new CachingOptions().ScanPageSize);
+bool clearOnly = ArgumentText("--only", null) == "clear";
 string output = ArgumentText("--out", null) ?? Path.Combine("docs", "benchmarks");
 Directory.CreateDirectory(output);
 
 var results = new List<Result>();
 await using (RedisServer single = await RedisServer.StartAsync())
 {
-    results.AddRange(await RunAsync("single node", single, total, matching, runs, scanPage));
+    results.AddRange(await RunAsync("single node", single, total, matching, runs, scanPage, clearOnly));
 }
 
 await using (RedisCluster cluster = await RedisCluster.StartAsync())
 {
-    results.AddRange(await RunAsync("3-node cluster", cluster, total, matching, runs, scanPage));
+    results.AddRange(await RunAsync("3-node cluster", cluster, total, matching, runs, scanPage, clearOnly));
 }
 
-string json = Path.Combine(output, "invalidation.json");
+string json = Path.Combine(output, clearOnly ? "clear-all.json" : "invalidation.json");
 await File.WriteAllTextAsync(json, JsonSerializer.Serialize(new { total, matching, runs, scanPage, machine = Environment.ProcessorCount + " cores", results }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
 Console.WriteLine($"wrote {json}");
 return 0;
 
-static async Task<List<Result>> RunAsync(string deployment, IRedisDeployment redis, int total, int matching, int runs, int scanPage)
+static async Task<List<Result>> RunAsync(string deployment, IRedisDeployment redis, int total, int matching, int runs, int scanPage, bool clearOnly)
 {
     Console.WriteLine($"== {deployment}: {total:N0} keys, {matching:N0} matching, {runs} runs each, SCAN COUNT {scanPage}");
     ConnectionMultiplexer connection = await ConnectionMultiplexer.ConnectAsync(redis.ClientConfiguration());
@@ -89,6 +92,47 @@ static async Task<List<Result>> RunAsync(string deployment, IRedisDeployment red
     }
 
     Task Refill() => FillAsync(db, matchingKeys);
+
+    // Clear-all among other data: the cache's entries are stored through the store (a script that files each key in
+    // its slot's index); the other keys were written with plain SETs and must stay.
+    byte[] entryValue = "{\"id\":1,\"title\":\"cached\"}"u8.ToArray();
+    async Task StoreOwn()
+    {
+        foreach (string[] chunk in matchingKeys.Chunk(20_000))
+        {
+            await Task.WhenAll(chunk.Select(k => store.SetAsync(k, entryValue, TimeSpan.FromHours(1)).AsTask()));
+        }
+    }
+
+    await StoreOwn();
+    long indexes = 0;
+    foreach (IServer server in connection.GetServers().Where(s => !s.IsReplica))
+    {
+        await foreach (RedisKey _ in server.KeysAsync(db.Database, "caching:keys:*", pageSize: 10_000))
+        {
+            indexes++;
+        }
+    }
+
+    await Measure("clear all: ours", StoreOwn, async () => await store.DeleteAllAsync(), matching, internalKeys: indexes);
+    await Measure($"store {matching:N0}: plain SET", () => Task.CompletedTask, async () => { await FillAsync(db, matchingKeys); return 0; }, 0);
+    await Measure($"store {matching:N0}: store (SET + index)", () => Task.CompletedTask, async () => { await StoreOwn(); return 0; }, 0);
+    if (clearOnly)
+    {
+        await redis.FlushAsync();
+        await connection.DisposeAsync();
+        return results;
+    }
+
+    // The indexes stay (their filings expire with their entries): removed here so the key counts below hold.
+    await store.DeleteAllAsync();
+    foreach (IServer server in connection.GetServers().Where(s => !s.IsReplica))
+    {
+        await foreach (RedisKey index in server.KeysAsync(db.Database, "caching:keys:*", pageSize: 10_000))
+        {
+            await db.KeyDeleteAsync(index);
+        }
+    }
 
     await Measure("pattern: ours", Refill, async () => (await store.DeleteByPatternAsync(pattern)).Deleted, matching);
     await Measure("pattern: model loop (COUNT 100)", Refill, () => ModelLoopAsync(connection, db, pattern), matching);
