@@ -60,7 +60,7 @@ public sealed class DiagnosticTests
     {
         string source = Prelude + statement + Epilogue;
 
-        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+        (CacheRun run, _) = GeneratorHarness.Run(source);
 
         Diagnostic diagnostic = Assert.Single(run.Diagnostics, d => d.Id == id);
         Assert.Equal(severity, diagnostic.Severity);
@@ -82,7 +82,7 @@ public sealed class DiagnosticTests
     {
         string source = Prelude + "app.MapGet(\"/recent\", [Cache(\"recent_posts\", ResourceId = " + Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(id, true) + ")] () => 1);" + Epilogue;
 
-        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+        (CacheRun run, _) = GeneratorHarness.Run(source);
 
         Assert.Empty(run.Diagnostics);
         Assert.Contains("ReadThroughAsync<int>(context, next, Endpoint, " + Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(global::Caching.Keys.CacheKey.Create("recent_posts", id), true) + ")", run.GeneratedSources.Single().SourceText.ToString());
@@ -96,7 +96,7 @@ public sealed class DiagnosticTests
     {
         string source = Prelude + "app.MapGet(\"/p/{id}\", [Cache(\"post\", " + setting + ")] (int id) => 1);" + Epilogue;
 
-        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+        (CacheRun run, _) = GeneratorHarness.Run(source);
 
         Assert.Empty(run.Diagnostics);
         string generated = run.GeneratedSources.Single().SourceText.ToString();
@@ -118,7 +118,7 @@ public sealed class DiagnosticTests
             app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["a\tb:{nope}", @"x""y:{nada}"])] (int id) => 1);
             """ + Epilogue;
 
-        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+        (CacheRun run, _) = GeneratorHarness.Run(source);
 
         string[] underlined = run.Diagnostics.Where(d => d.Id == "CACHE001").Select(d => source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length)).ToArray();
         Assert.Equal(["nope", "nada"], underlined);
@@ -132,7 +132,7 @@ public sealed class DiagnosticTests
             app.MapGet("/b/{id}", [Cache("thing")] (int id) => "text");
             """ + Epilogue;
 
-        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+        (CacheRun run, _) = GeneratorHarness.Run(source);
 
         Diagnostic[] conflicts = run.Diagnostics.Where(d => d.Id == "CACHE011").ToArray();
         Assert.Equal(2, conflicts.Length);
@@ -160,7 +160,7 @@ public sealed class DiagnosticTests
             {
             """ + Epilogue;
 
-        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+        (CacheRun run, _) = GeneratorHarness.Run(source);
 
         Diagnostic stray = Assert.Single(run.Diagnostics, d => d.Id == "CACHE012");
         Assert.Equal("Cache(\"stray\")", source.Substring(stray.Location.SourceSpan.Start, stray.Location.SourceSpan.Length));
@@ -177,7 +177,7 @@ public sealed class DiagnosticTests
             app.MapPut("/u/{id}", [Cache("profile", WriteThrough = true)] (int id, Post post) => TypedResults.Ok(post));
             """ + Epilogue;
 
-        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+        (CacheRun run, _) = GeneratorHarness.Run(source);
 
         Diagnostic[] conflicts = run.Diagnostics.Where(d => d.Id == "CACHE015").ToArray();
         Assert.Equal(2, conflicts.Length);
@@ -202,7 +202,7 @@ public sealed class DiagnosticTests
             }
             """;
 
-        (GeneratorRunResult run, var compilation) = GeneratorHarness.Run(source);
+        (CacheRun run, var compilation) = GeneratorHarness.Run(source);
 
         Assert.Empty(run.Diagnostics);
         Assert.Empty(compilation);
@@ -221,7 +221,7 @@ public sealed class DiagnosticTests
             app.MapGet("/bad/{id}", [Cache("bad", ResourceIdName = "nope")] (int id) => id);
             """ + Epilogue;
 
-        (GeneratorRunResult run, var compilation) = GeneratorHarness.Run(source);
+        (CacheRun run, var compilation) = GeneratorHarness.Run(source);
 
         Assert.Single(run.Diagnostics, d => d.Id == "CACHE003");
         string generated = Assert.Single(run.GeneratedSources).SourceText.ToString();
@@ -236,10 +236,10 @@ public sealed class DiagnosticTests
         string statement = """app.MapGet("/p/{id}", [Cache("post")] (int id) => 1);""";
         string source = Prelude + statement + Epilogue;
 
-        (GeneratorRunResult withGenerator, _) = GeneratorHarness.Run(requestDelegateGenerator: true, OutputKind.ConsoleApplication, source);
-        (GeneratorRunResult withCall, var withCallCompilation) = GeneratorHarness.Run(requestDelegateGenerator: true, OutputKind.ConsoleApplication, Prelude + "app.UseAttributeCaching();\n" + statement + Epilogue);
-        (GeneratorRunResult intercepted, _) = GeneratorHarness.Run(requestDelegateGenerator: false, OutputKind.ConsoleApplication, source);
-        (GeneratorRunResult library, _) = GeneratorHarness.Run(requestDelegateGenerator: true, OutputKind.DynamicallyLinkedLibrary, source);
+        (CacheRun withGenerator, _) = GeneratorHarness.Run(requestDelegateGenerator: true, OutputKind.ConsoleApplication, source);
+        (CacheRun withCall, var withCallCompilation) = GeneratorHarness.Run(requestDelegateGenerator: true, OutputKind.ConsoleApplication, Prelude + "app.UseAttributeCaching();\n" + statement + Epilogue);
+        (CacheRun intercepted, _) = GeneratorHarness.Run(requestDelegateGenerator: false, OutputKind.ConsoleApplication, source);
+        (CacheRun library, _) = GeneratorHarness.Run(requestDelegateGenerator: true, OutputKind.DynamicallyLinkedLibrary, source);
 
         Diagnostic diagnostic = Assert.Single(withGenerator.Diagnostics, d => d.Id == "CACHE018");
         Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
@@ -259,8 +259,8 @@ public sealed class DiagnosticTests
         string statement = """app.UseAttributeCaching(); app.MapGet("/a/{id}", [Cache("a")] (int id) => 1); app.MapGet("/b/{id}", [Cache("b")] (int id) => 2);""";
         string source = Prelude + statement + Epilogue;
 
-        (GeneratorRunResult run, _) = GeneratorHarness.Run(requestDelegateGenerator: true, source);
-        (GeneratorRunResult intercepted, _) = GeneratorHarness.Run(requestDelegateGenerator: false, source);
+        (CacheRun run, _) = GeneratorHarness.Run(requestDelegateGenerator: true, source);
+        (CacheRun intercepted, _) = GeneratorHarness.Run(requestDelegateGenerator: false, source);
 
         Diagnostic diagnostic = Assert.Single(run.Diagnostics, d => d.Id == "CACHE019");
         Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
@@ -282,7 +282,7 @@ public sealed class DiagnosticTests
             private static void Unused() {
             """ + Epilogue;
 
-        (GeneratorRunResult run, var compilation) = GeneratorHarness.Run(requestDelegateGenerator: true, source);
+        (CacheRun run, var compilation) = GeneratorHarness.Run(requestDelegateGenerator: true, source);
 
         Assert.Empty(run.Diagnostics);
         Assert.Empty(compilation);
@@ -303,7 +303,7 @@ public sealed class DiagnosticTests
 
         foreach (bool rdg in new[] { false, true })
         {
-            (GeneratorRunResult run, var compilation) = GeneratorHarness.Run(rdg, source);
+            (CacheRun run, var compilation) = GeneratorHarness.Run(rdg, source);
 
             Assert.DoesNotContain(run.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
             Assert.DoesNotContain(compilation, d => d.Severity == DiagnosticSeverity.Error);
@@ -328,7 +328,7 @@ public sealed class DiagnosticTests
     {
         string source = Prelude + "app.MapPut(\"/p/{id}\", [Cache(\"post\", PatternToInvalidateExtra = [\"" + pattern + "\"])] (int id) => 1);" + Epilogue;
 
-        (GeneratorRunResult run, _) = GeneratorHarness.Run(source);
+        (CacheRun run, _) = GeneratorHarness.Run(source);
 
         Diagnostic[] warnings = run.Diagnostics.Where(d => d.Id == "CACHE020").ToArray();
         if (suggestion is null)
@@ -346,9 +346,11 @@ public sealed class DiagnosticTests
     {
         string[] ids = typeof(CacheGenerator).Assembly.GetType("Caching.Generator.Diagnostics.DiagnosticDescriptors")!
             .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
             .Select(f => ((DiagnosticDescriptor)f.GetValue(null)!).Id)
             .ToArray();
-        string releases = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Caching.Generator", "AnalyzerReleases.Unshipped.md"));
+        string releases = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Caching.Generator", "AnalyzerReleases.Shipped.md"))
+            + File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Caching.Generator", "AnalyzerReleases.Unshipped.md"));
         string tests = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "Caching.Generator.Tests", "DiagnosticTests.cs"));
 
         Assert.Equal(21, ids.Length);

@@ -2,13 +2,15 @@ using System.Collections.Immutable;
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace Caching.Generator.Tests;
 
-/// <summary>Runs the generator over source text, compiled against the real ASP.NET Core and Caching assemblies.</summary>
+/// <summary>Runs the generator and the analyzer over source text, compiled against the real ASP.NET Core and Caching assemblies.</summary>
 public static partial class GeneratorHarness
 {
-    private static readonly ImmutableArray<MetadataReference> References = LoadReferences();
+    /// <summary>The runtime's, ASP.NET Core's and the Caching assemblies, as a user project references them.</summary>
+    public static ImmutableArray<MetadataReference> References { get; } = LoadReferences();
 
     public static CSharpParseOptions ParseOptions { get; } = new CSharpParseOptions(LanguageVersion.Preview)
         .WithFeatures([new KeyValuePair<string, string>("InterceptorsNamespaces", "Caching.Generated")]);
@@ -31,15 +33,15 @@ public static partial class GeneratorHarness
         optionsProvider: new BuildProperties(requestDelegateGenerator ? new() { ["build_property.EnableRequestDelegateGenerator"] = "true" } : []),
         driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
-    /// <summary>Runs the generator; returns its result and the diagnostics of the compilation with the generated code.</summary>
-    public static (GeneratorRunResult Run, ImmutableArray<Diagnostic> CompilationDiagnostics) Run(params string[] sources) => Run(false, sources);
+    /// <summary>Runs the generator and the analyzer, as a build does; returns both results and the compilation's own diagnostics.</summary>
+    public static (CacheRun Run, ImmutableArray<Diagnostic> CompilationDiagnostics) Run(params string[] sources) => Run(false, sources);
 
-    /// <summary>Runs the generator with or without the Request Delegate Generator's property set.</summary>
-    public static (GeneratorRunResult Run, ImmutableArray<Diagnostic> CompilationDiagnostics) Run(bool requestDelegateGenerator, params string[] sources)
+    /// <summary>Runs the generator and the analyzer with or without the Request Delegate Generator's property set.</summary>
+    public static (CacheRun Run, ImmutableArray<Diagnostic> CompilationDiagnostics) Run(bool requestDelegateGenerator, params string[] sources)
         => Run(requestDelegateGenerator, OutputKind.DynamicallyLinkedLibrary, sources);
 
-    /// <summary>Runs the generator over an application (a Main is added) or a library.</summary>
-    public static (GeneratorRunResult Run, ImmutableArray<Diagnostic> CompilationDiagnostics) Run(bool requestDelegateGenerator, OutputKind outputKind, params string[] sources)
+    /// <summary>Runs the generator and the analyzer over an application (a Main is added) or a library.</summary>
+    public static (CacheRun Run, ImmutableArray<Diagnostic> CompilationDiagnostics) Run(bool requestDelegateGenerator, OutputKind outputKind, params string[] sources)
     {
         if (outputKind == OutputKind.ConsoleApplication)
         {
@@ -49,7 +51,22 @@ public static partial class GeneratorHarness
         CSharpCompilation compilation = Compile(outputKind, sources);
         GeneratorDriver driver = CreateDriver(requestDelegateGenerator).RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out _);
         GeneratorRunResult run = driver.GetRunResult().Results.Single();
-        return (run, output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray());
+        ImmutableArray<Diagnostic> analyzer = Analyze(output, requestDelegateGenerator);
+        return (new CacheRun(run, analyzer), output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray());
+    }
+
+    /// <summary>
+    /// The analyzer's diagnostics over a compilation (with the generated code in it, as in a build), after
+    /// #pragma and [SuppressMessage] suppression, as the compiler reports them.
+    /// </summary>
+    public static ImmutableArray<Diagnostic> Analyze(Compilation compilation, bool requestDelegateGenerator = false)
+    {
+        var options = new Microsoft.CodeAnalysis.Diagnostics.AnalyzerOptions([], new BuildProperties(requestDelegateGenerator ? new() { ["build_property.EnableRequestDelegateGenerator"] = "true" } : []));
+        return compilation
+            .WithAnalyzers([new CacheAnalyzer()], new Microsoft.CodeAnalysis.Diagnostics.CompilationWithAnalyzersOptions(options, onAnalyzerException: null, concurrentAnalysis: true, logAnalyzerExecutionTime: false))
+            .GetAnalyzerDiagnosticsAsync(CancellationToken.None)
+            .GetAwaiter()
+            .GetResult();
     }
 
     /// <summary>The generated text with the interceptable-location data (a checksum of the file) scrubbed.</summary>
@@ -85,3 +102,12 @@ public static partial class GeneratorHarness
         }
     }
 }
+
+/// <summary>One run of the generator and the analyzer over the same source.</summary>
+/// <param name="Generator">The generator's run: its sources, steps and (none expected) diagnostics.</param>
+/// <param name="Diagnostics">What the analyzer reports: every CACHE diagnostic.</param>
+public sealed record CacheRun(GeneratorRunResult Generator, ImmutableArray<Diagnostic> Diagnostics)
+{
+    public ImmutableArray<GeneratedSourceResult> GeneratedSources => Generator.GeneratedSources;
+}
+

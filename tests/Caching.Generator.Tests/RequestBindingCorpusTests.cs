@@ -124,7 +124,7 @@ public sealed class RequestBindingCorpusTests
         string statement = "app.MapGet(\"/p/{id}\", [Cache(" + cache + ")] (" + parameters + ") => 1);";
         string source = Prelude + statement + Epilogue;
 
-        (GeneratorRunResult run, var compilation) = GeneratorHarness.Run(source);
+        (CacheRun run, var compilation) = GeneratorHarness.Run(source);
 
         Assert.DoesNotContain(compilation, d => d.Severity == DiagnosticSeverity.Error && !d.Id.StartsWith("CACHE", StringComparison.Ordinal));
         Diagnostic[] notInKey = run.Diagnostics.Where(d => d.Id == "CACHE016").ToArray();
@@ -149,7 +149,7 @@ public sealed class RequestBindingCorpusTests
     [Fact]
     public void A_BindAsync_value_says_that_its_type_reads_the_request()
     {
-        (GeneratorRunResult run, _) = GeneratorHarness.Run(Prelude + "app.MapGet(\"/p/{id}\", [Cache(\"p\")] (int id, Locale locale) => 1);" + Epilogue);
+        (CacheRun run, _) = GeneratorHarness.Run(Prelude + "app.MapGet(\"/p/{id}\", [Cache(\"p\")] (int id, Locale locale) => 1);" + Epilogue);
 
         Assert.Contains("BindAsync", Assert.Single(run.Diagnostics, d => d.Id == "CACHE016").GetMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
@@ -157,7 +157,7 @@ public sealed class RequestBindingCorpusTests
     [Fact]
     public void A_TryParse_value_that_is_not_IFormattable_cannot_be_in_a_key()
     {
-        (GeneratorRunResult run, _) = GeneratorHarness.Run(Prelude + "app.MapGet(\"/p/{id}\", [Cache(\"p_{plain}\")] (int id, Plain plain) => 1);" + Epilogue);
+        (CacheRun run, _) = GeneratorHarness.Run(Prelude + "app.MapGet(\"/p/{id}\", [Cache(\"p_{plain}\")] (int id, Plain plain) => 1);" + Epilogue);
 
         Assert.Single(run.Diagnostics, d => d.Id == "CACHE009");
         Assert.Empty(run.GeneratedSources);

@@ -132,7 +132,7 @@ public sealed class SnapshotTests
 
     private static Task Verify(string source, bool requestDelegateGenerator = false, [CallerMemberName] string name = "", [CallerFilePath] string testFile = "")
     {
-        (GeneratorRunResult run, var diagnostics) = GeneratorHarness.Run(requestDelegateGenerator, source);
+        (CacheRun run, var diagnostics) = GeneratorHarness.Run(requestDelegateGenerator, source);
 
         Assert.Empty(run.Diagnostics);
         Assert.Empty(diagnostics);

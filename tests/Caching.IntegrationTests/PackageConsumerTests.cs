@@ -193,7 +193,14 @@ public sealed class PackageConsumerTests
         return process;
     }
 
-    private static async Task RunAsync(string directory, string file, params string[] arguments)
+    internal static async Task RunAsync(string directory, string file, params string[] arguments)
+    {
+        (int exitCode, string output) = await ExecAsync(directory, file, arguments);
+        Assert.True(exitCode == 0, $"{file} {string.Join(' ', arguments)} failed:\n{output}");
+    }
+
+    /// <summary>Runs a process to its end; returns its exit code and its standard output and error.</summary>
+    internal static async Task<(int ExitCode, string Output)> ExecAsync(string directory, string file, params string[] arguments)
     {
         var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string argument in arguments)
@@ -205,10 +212,10 @@ public sealed class PackageConsumerTests
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)} failed:\n{await output}\n{await error}");
+        return (process.ExitCode, await output + "\n" + await error);
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -1,11 +1,12 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace Caching.Generator.Diagnostics
 {
-    /// <summary>Every diagnostic the Caching generator reports. IDs are stable; never reuse one.</summary>
+    /// <summary>Every diagnostic CacheAnalyzer reports. IDs are stable; never reuse one.</summary>
     internal static class DiagnosticDescriptors
     {
         private const string Category = "Caching";
@@ -93,14 +94,16 @@ namespace Caching.Generator.Diagnostics
             "One key prefix cached with different result types",
             "Key prefix \"{0}\" is cached here as '{1}' and elsewhere as '{2}'; the endpoints would read each other's entries",
             DiagnosticSeverity.Warning,
-            "Give endpoints that cache different types different key prefixes.");
+            "Give endpoints that cache different types different key prefixes.",
+            compilationEnd: true);
 
         public static readonly DiagnosticDescriptor NotAttached = Create(
             "CACHE012",
             "Caching is not applied",
             "This [Cache] handler is not passed directly to a Map* call nor declared as a controller action, so caching is not applied",
             DiagnosticSeverity.Warning,
-            "The generator attaches caching where the handler is passed to MapGet/MapPost/MapPut/MapPatch/MapDelete/MapMethods, or on controller actions. A handler passed through a variable is not seen.");
+            "The generator attaches caching where the handler is passed to MapGet/MapPost/MapPut/MapPatch/MapDelete/MapMethods, or on controller actions. A handler passed through a variable is not seen.",
+            compilationEnd: true);
 
         public static readonly DiagnosticDescriptor AmbiguousTemplate = Create(
             "CACHE013",
@@ -121,7 +124,8 @@ namespace Caching.Generator.Diagnostics
             "One key prefix stored under different namespaces",
             "Key prefix \"{0}\" is stored here with namespace {1} and elsewhere with {2}; entries written by one are misses for the other",
             DiagnosticSeverity.Warning,
-            "A GET and a write-through endpoint that share a key prefix must name the same Namespace, or the written entries are never read.");
+            "A GET and a write-through endpoint that share a key prefix must name the same Namespace, or the written entries are never read.",
+            compilationEnd: true);
 
         public static readonly DiagnosticDescriptor RequestValueNotInKey = Create(
             "CACHE016",
@@ -142,14 +146,16 @@ namespace Caching.Generator.Diagnostics
             "UseAttributeCaching() is needed with the Request Delegate Generator",
             "The Request Delegate Generator is on (PublishAot, PublishTrimmed or EnableRequestDelegateGenerator), so [Cache] endpoints are attached by app.UseAttributeCaching(), which this project never calls",
             DiagnosticSeverity.Error,
-            "The Request Delegate Generator intercepts the Map* calls the Caching generator would intercept. Its endpoints get their caching filters when app.UseAttributeCaching() runs; without the call they would silently not cache.");
+            "The Request Delegate Generator intercepts the Map* calls the Caching generator would intercept. Its endpoints get their caching filters when app.UseAttributeCaching() runs; without the call they would silently not cache.",
+            compilationEnd: true);
 
         public static readonly DiagnosticDescriptor TwoAttributesOnOneLine = Create(
             "CACHE019",
             "Two [Cache] attributes on one line",
             "This [Cache] is on the same line as the one on {0}; with the Request Delegate Generator on, endpoints are told apart by the line of their attribute: put it on a line of its own",
             DiagnosticSeverity.Error,
-            "With the Request Delegate Generator on, the runtime finds each minimal-API endpoint's generated code by the file and line the compiler gives the attribute.");
+            "With the Request Delegate Generator on, the runtime finds each minimal-API endpoint's generated code by the file and line the compiler gives the attribute.",
+            compilationEnd: true);
 
         public static readonly DiagnosticDescriptor PatternWithoutWildcard = Create(
             "CACHE020",
@@ -158,15 +164,22 @@ namespace Caching.Generator.Diagnostics
             DiagnosticSeverity.Warning,
             "PatternToInvalidateExtra takes Redis glob patterns, matched against whole keys. The Python decorator appends '*' to every pattern; here the pattern is used as written, so 'user_{userId}_posts' matches no key 'user_7_posts:2'. Add the wildcard, or move an exact key to ToInvalidateExtra.");
 
-        private static readonly Dictionary<string, DiagnosticDescriptor> All = typeof(DiagnosticDescriptors)
+        /// <summary>Every descriptor above, in ID order: what the analyzer supports.</summary>
+        public static readonly ImmutableArray<DiagnosticDescriptor> All = typeof(DiagnosticDescriptors)
             .GetFields()
             .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
             .Select(f => (DiagnosticDescriptor)f.GetValue(null))
-            .ToDictionary(d => d.Id, StringComparer.Ordinal);
+            .OrderBy(d => d.Id, StringComparer.Ordinal)
+            .ToImmutableArray();
 
-        public static DiagnosticDescriptor ById(string id) => All[id];
+        private static readonly Dictionary<string, DiagnosticDescriptor> ByIds = All.ToDictionary(d => d.Id, StringComparer.Ordinal);
 
-        private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, string description)
-            => new(id, title, message, Category, severity, isEnabledByDefault: true, description: description);
+        public static DiagnosticDescriptor ById(string id) => ByIds[id];
+
+        // Rules that need the whole project (EndpointSetRules) are reported when the compilation ends; the IDE shows
+        // them after a build or with full-solution analysis, not while typing.
+        private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, string description, bool compilationEnd = false)
+            => new(id, title, message, Category, severity, isEnabledByDefault: true, description: description, helpLinkUri: null,
+                customTags: compilationEnd ? new[] { WellKnownDiagnosticTags.CompilationEnd } : Array.Empty<string>());
     }
 }

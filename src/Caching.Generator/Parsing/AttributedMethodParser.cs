@@ -16,32 +16,45 @@ namespace Caching.Generator.Parsing
         public static bool IsCandidate(SyntaxNode node, CancellationToken cancellationToken)
             => node is MethodDeclarationSyntax or LambdaExpressionSyntax or LocalFunctionStatementSyntax;
 
+        /// <summary>The generator's entry: the attributed declaration and its [Cache].</summary>
         public static ParseResult? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+            => Parse(context.TargetNode, context.TargetSymbol, context.Attributes[0], context.SemanticModel, cancellationToken);
+
+        /// <summary>
+        /// Parses [Cache] (<paramref name="cacheAttribute"/>) on a method, local function or lambda. Shared by the
+        /// generator and the analyzer.
+        /// </summary>
+        public static ParseResult? Parse(SyntaxNode target, ISymbol? symbol, AttributeData cacheAttribute, SemanticModel semantic, CancellationToken cancellationToken)
         {
-            if (context.TargetNode is LambdaExpressionSyntax lambda)
+            if (cacheAttribute.ApplicationSyntaxReference is not { } application)
             {
-                if (MapCallParser.IsHandlerOfMapCall(lambda, context.SemanticModel, cancellationToken))
+                return null;
+            }
+
+            if (target is LambdaExpressionSyntax lambda)
+            {
+                if (MapCallParser.IsHandlerOfMapCall(lambda, semantic, cancellationToken))
                 {
                     return null;
                 }
 
-                LocationInfo where = LocationInfo.From(lambda.SyntaxTree, context.Attributes[0].ApplicationSyntaxReference!.Span);
+                LocationInfo where = LocationInfo.From(lambda.SyntaxTree, application.Span);
                 return new ParseResult(null, new[] { DiagnosticInfo.Create(DiagnosticDescriptors.NotAttached, where) }.ToEquatableArray());
             }
 
-            if (context.TargetSymbol is not IMethodSymbol method)
+            if (symbol is not IMethodSymbol method)
             {
                 return null;
             }
 
             if (!IsControllerAction(method))
             {
-                // Possibly a method group passed to Map*: the generator reports it unless some Map* call uses it.
-                LocationInfo where = LocationInfo.From(context.TargetNode.SyntaxTree, context.Attributes[0].ApplicationSyntaxReference!.Span);
+                // Possibly a method group passed to Map*: reported (CACHE012) unless some Map* call uses it.
+                LocationInfo where = LocationInfo.From(target.SyntaxTree, application.Span);
                 return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty, UnattachedMethodId: method.OriginalDefinition.GetDocumentationCommentId() ?? method.ToDisplayString(), UnattachedMethodLocation: where);
             }
 
-            if (AttributeReader.Read(context.Attributes[0], cancellationToken) is not { } attribute)
+            if (AttributeReader.Read(cacheAttribute, cancellationToken) is not { } attribute)
             {
                 return null;
             }
@@ -51,9 +64,9 @@ namespace Caching.Generator.Parsing
                 TypeNames.FullyQualified(method.ContainingType),
                 method.Name,
                 method.Parameters.Select(p => TypeNames.FullyQualified(p.Type)).ToEquatableArray());
-            LocationInfo location = LocationInfo.From(method.Locations.FirstOrDefault()) ?? LocationInfo.From(context.TargetNode.SyntaxTree, context.TargetNode.Span);
+            LocationInfo location = LocationInfo.From(method.Locations.FirstOrDefault()) ?? LocationInfo.From(target.SyntaxTree, target.Span);
             string description = method.ContainingType.Name + "." + method.Name + " (" + verb + ") at " + location.Display;
-            return EndpointFactory.Create(attribute, method, EndpointKind.Controller, access, verb, description, null, action, context.SemanticModel.Compilation);
+            return EndpointFactory.Create(attribute, method, EndpointKind.Controller, access, verb, description, null, action, semantic.Compilation);
         }
 
         private static bool IsControllerAction(IMethodSymbol method)

@@ -25,10 +25,16 @@ namespace Caching.Generator.Parsing
         public static bool IsMapMethodName(string name)
             => name is "MapGet" or "MapPost" or "MapPut" or "MapPatch" or "MapDelete" or "MapMethods";
 
+        /// <summary>The generator's entry: the candidate call in its semantic model.</summary>
         public static ParseResult? Parse(GeneratorSyntaxContext context, CancellationToken cancellationToken)
+            => Parse((InvocationExpressionSyntax)context.Node, context.SemanticModel, cancellationToken);
+
+        /// <summary>
+        /// Parses a Map* call whose handler carries [Cache]; null when the call is none. Shared by the generator and
+        /// the analyzer, so both read a template the same way.
+        /// </summary>
+        public static ParseResult? Parse(InvocationExpressionSyntax invocation, SemanticModel semantic, CancellationToken cancellationToken)
         {
-            var invocation = (InvocationExpressionSyntax)context.Node;
-            SemanticModel semantic = context.SemanticModel;
             if (!TryGetMapMethod(invocation, semantic, cancellationToken, out IMethodSymbol? reduced, out IMethodSymbol? method))
             {
                 return null;
