@@ -33,7 +33,7 @@ namespace Caching.Generator
             context.RegisterCompilationStartAction(static start =>
             {
                 // A project that cannot see [Cache] has nothing to check: no per-node work at all.
-                INamedTypeSymbol? cacheAttribute = start.Compilation.GetTypeByMetadataName(AttributeReader.CacheAttributeName);
+                INamedTypeSymbol? cacheAttribute = KnownTypeSymbols.For(start.Compilation).CacheAttribute;
                 if (cacheAttribute is null)
                 {
                     return;

@@ -123,4 +123,18 @@ public sealed class AnalyzerTests
             app.MapGet("/u/{userId}/posts", [Cache("user_posts_{page}", ResourceIdName = "userId")] (int userId, int page) => new Post(userId, "t"));
             app.MapPut("/p/{id}", [Cache("post", ToInvalidateExtra = ["user_posts:{userId}"], PatternToInvalidateExtra = ["user_{userId}_*"])] (int id, int userId) => 1);
             """ + Epilogue);
+
+    // The binder goes by IFromQueryMetadata, not by the attribute's name: so does the analyzer (KnownTypeSymbols).
+    [Fact]
+    public Task A_custom_attribute_the_binder_reads_as_a_query_value_puts_the_value_in_the_key()
+        => VerifyAsync(Prelude + """app.MapGet("/p/{id}", [Cache("post")] (int id, [Paging] PageArgs {|CACHE016:paging|}) => 1);""" + Epilogue + """
+
+            public sealed record PageArgs(int Page);
+
+            [System.AttributeUsage(System.AttributeTargets.Parameter)]
+            public sealed class PagingAttribute : System.Attribute, Microsoft.AspNetCore.Http.Metadata.IFromQueryMetadata
+            {
+                public string? Name => "page";
+            }
+            """);
 }

@@ -105,8 +105,8 @@ namespace Caching.Generator.Parsing
             }
         }
 
-        public static AttributeData? Find(ISymbol symbol)
-            => symbol.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == CacheAttributeName);
+        public static AttributeData? Find(ISymbol symbol, KnownTypeSymbols known)
+            => symbol.GetAttributes().FirstOrDefault(a => KnownTypeSymbols.Is(a.AttributeClass, known.CacheAttribute));
 
         public static AttributeReader? Read(AttributeData attribute, System.Threading.CancellationToken cancellationToken)
         {

@@ -47,7 +47,8 @@ namespace Caching.Generator.Parsing
                 return null;
             }
 
-            if (!IsControllerAction(method))
+            KnownTypeSymbols known = KnownTypeSymbols.For(semantic.Compilation);
+            if (!IsControllerAction(method, known))
             {
                 // Possibly a method group passed to Map*: reported (CACHE012) unless some Map* call uses it.
                 LocationInfo where = LocationInfo.From(target.SyntaxTree, application.Span);
@@ -59,17 +60,17 @@ namespace Caching.Generator.Parsing
                 return null;
             }
 
-            (AccessKind access, string verb) = AccessOf(method);
+            (AccessKind access, string verb) = AccessOf(method, known);
             var action = new ControllerActionModel(
                 TypeNames.FullyQualified(method.ContainingType),
                 method.Name,
                 method.Parameters.Select(p => TypeNames.FullyQualified(p.Type)).ToEquatableArray());
             LocationInfo location = LocationInfo.From(method.Locations.FirstOrDefault()) ?? LocationInfo.From(target.SyntaxTree, target.Span);
             string description = method.ContainingType.Name + "." + method.Name + " (" + verb + ") at " + location.Display;
-            return EndpointFactory.Create(attribute, method, EndpointKind.Controller, access, verb, description, null, action, semantic.Compilation);
+            return EndpointFactory.Create(attribute, method, EndpointKind.Controller, access, verb, description, null, action, known);
         }
 
-        private static bool IsControllerAction(IMethodSymbol method)
+        private static bool IsControllerAction(IMethodSymbol method, KnownTypeSymbols known)
         {
             if (method.IsStatic || method.DeclaredAccessibility != Accessibility.Public || method.MethodKind != MethodKind.Ordinary)
             {
@@ -84,13 +85,12 @@ namespace Caching.Generator.Parsing
 
             for (INamedTypeSymbol? current = type; current is not null; current = current.BaseType)
             {
-                string name = current.ToDisplayString();
-                if (name == "Microsoft.AspNetCore.Mvc.ControllerBase")
+                if (KnownTypeSymbols.Is(current, known.ControllerBase))
                 {
                     return true;
                 }
 
-                if (current.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() is "Microsoft.AspNetCore.Mvc.ApiControllerAttribute" or "Microsoft.AspNetCore.Mvc.ControllerAttribute"))
+                if (current.GetAttributes().Any(a => KnownTypeSymbols.Is(a.AttributeClass, known.ApiControllerAttribute) || KnownTypeSymbols.Is(a.AttributeClass, known.ControllerAttribute)))
                 {
                     return true;
                 }
@@ -99,22 +99,20 @@ namespace Caching.Generator.Parsing
             return false;
         }
 
-        private static (AccessKind Access, string Verb) AccessOf(IMethodSymbol method)
+        private static (AccessKind Access, string Verb) AccessOf(IMethodSymbol method, KnownTypeSymbols known)
         {
             var verbs = new System.Collections.Generic.List<string>();
             foreach (AttributeData attribute in method.GetAttributes())
             {
-                string? verb = attribute.AttributeClass?.ToDisplayString() switch
-                {
-                    "Microsoft.AspNetCore.Mvc.HttpGetAttribute" => "GET",
-                    "Microsoft.AspNetCore.Mvc.HttpHeadAttribute" => "HEAD",
-                    "Microsoft.AspNetCore.Mvc.HttpPostAttribute" => "POST",
-                    "Microsoft.AspNetCore.Mvc.HttpPutAttribute" => "PUT",
-                    "Microsoft.AspNetCore.Mvc.HttpPatchAttribute" => "PATCH",
-                    "Microsoft.AspNetCore.Mvc.HttpDeleteAttribute" => "DELETE",
-                    "Microsoft.AspNetCore.Mvc.AcceptVerbsAttribute" => "*",
-                    _ => null,
-                };
+                INamedTypeSymbol? type = attribute.AttributeClass;
+                string? verb = KnownTypeSymbols.Is(type, known.HttpGetAttribute) ? "GET"
+                    : KnownTypeSymbols.Is(type, known.HttpHeadAttribute) ? "HEAD"
+                    : KnownTypeSymbols.Is(type, known.HttpPostAttribute) ? "POST"
+                    : KnownTypeSymbols.Is(type, known.HttpPutAttribute) ? "PUT"
+                    : KnownTypeSymbols.Is(type, known.HttpPatchAttribute) ? "PATCH"
+                    : KnownTypeSymbols.Is(type, known.HttpDeleteAttribute) ? "DELETE"
+                    : KnownTypeSymbols.Is(type, known.AcceptVerbsAttribute) ? "*"
+                    : null;
                 if (verb is not null)
                 {
                     verbs.Add(verb);

@@ -19,14 +19,14 @@ namespace Caching.Generator.Parsing
             string description,
             InterceptionModel? interception,
             ControllerActionModel? action,
-            Compilation compilation)
+            KnownTypeSymbols known)
         {
             var diagnostics = new List<DiagnosticInfo>();
             LocationInfo attributeLocation = LocationInfo.From(attribute.Syntax.SyntaxTree, attribute.Syntax.Span);
             ImmutableArray<BindableParameter> parameters = handler.Parameters
                 .Select(p => new BindableParameter(p.Name, p.Ordinal, p.Type))
                 .ToImmutableArray();
-            var binder = new TemplateBinder(parameters, diagnostics);
+            var binder = new TemplateBinder(parameters, diagnostics, known);
 
             if (attribute.Expiration <= 0)
             {
@@ -47,7 +47,7 @@ namespace Caching.Generator.Parsing
                 }
             }
 
-            ResultModel result = ResultAnalyzer.Analyze(handler.ReturnType, kind, compilation);
+            ResultModel result = ResultAnalyzer.Analyze(handler.ReturnType, kind, known);
             if (access == AccessKind.Read && result.ValueTypeName is null)
             {
                 LocationInfo where = ReturnTypeLocation(handler) ?? attributeLocation;
@@ -68,7 +68,7 @@ namespace Caching.Generator.Parsing
                 var keyed = new HashSet<string>(ownKey.Parts.Where(p => !p.IsLiteral).Select(p => handler.Parameters[p.ParameterIndex].Name + p.MemberAccess.Replace("?", string.Empty)), System.StringComparer.Ordinal);
                 foreach (IParameterSymbol parameter in handler.Parameters)
                 {
-                    foreach (RequestDependentValue value in RequestBinding.RequestValues(parameter).Where(v => !keyed.Contains(v.Path)))
+                    foreach (RequestDependentValue value in RequestBinding.RequestValues(parameter, known).Where(v => !keyed.Contains(v.Path)))
                     {
                         LocationInfo where = LocationInfo.From(parameter.Locations.FirstOrDefault()) ?? attributeLocation;
                         string what = value.Path == parameter.Name ? "Parameter '" + value.Path + "'" : "'" + value.Path + "' ([AsParameters] member)";
@@ -76,7 +76,7 @@ namespace Caching.Generator.Parsing
                     }
                 }
 
-                foreach (IParameterSymbol parameter in handler.Parameters.Where(p => p.Type.ToDisplayString() is "Microsoft.AspNetCore.Http.HttpContext" or "Microsoft.AspNetCore.Http.HttpRequest"))
+                foreach (IParameterSymbol parameter in handler.Parameters.Where(p => KnownTypeSymbols.Is(p.Type, known.HttpContext) || KnownTypeSymbols.Is(p.Type, known.HttpRequest)))
                 {
                     LocationInfo where = LocationInfo.From(parameter.Locations.FirstOrDefault()) ?? attributeLocation;
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReadsRequestDirectly, where, parameter.Name));
@@ -97,7 +97,7 @@ namespace Caching.Generator.Parsing
                 description,
                 interception,
                 action,
-                handler.Parameters.Select(p => Describe(p, kind)).ToEquatableArray(),
+                handler.Parameters.Select(p => Describe(p, kind, known)).ToEquatableArray(),
                 attribute.KeyPrefix!.Value,
                 ownKey,
                 extraKeys,
@@ -116,7 +116,7 @@ namespace Caching.Generator.Parsing
             return new ParseResult(model, diagnostics.ToEquatableArray());
         }
 
-        private static ParameterModel Describe(IParameterSymbol parameter, EndpointKind kind)
+        private static ParameterModel Describe(IParameterSymbol parameter, EndpointKind kind, KnownTypeSymbols known)
         {
             var model = new ParameterModel(parameter.Name, parameter.Ordinal, TypeNames.FullyQualifiedWithNullability(parameter.Type), DefaultValue(parameter));
             if (kind != EndpointKind.MinimalApi)
@@ -124,7 +124,7 @@ namespace Caching.Generator.Parsing
                 return model;
             }
 
-            (RequestSource source, string name, string? parseType, bool isEnum) = RequestBinding.Describe(parameter);
+            (RequestSource source, string name, string? parseType, bool isEnum) = RequestBinding.Describe(parameter, known);
             return model with { Source = source, RequestName = name, ParseType = parseType, ParseAsEnum = isEnum };
         }
 

@@ -10,8 +10,6 @@ namespace Caching.Generator.Parsing
     /// <summary>Finds Map{Get,Post,Put,Patch,Delete,Methods} calls whose handler carries [Cache].</summary>
     internal static class MapCallParser
     {
-        private const string ExtensionsType = "Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions";
-
         /// <summary>Cheap syntax test: an invocation of a member named like a Map* method with a handler argument.</summary>
         public static bool IsCandidate(SyntaxNode node, CancellationToken cancellationToken)
         {
@@ -35,18 +33,19 @@ namespace Caching.Generator.Parsing
         /// </summary>
         public static ParseResult? Parse(InvocationExpressionSyntax invocation, SemanticModel semantic, CancellationToken cancellationToken)
         {
-            if (!TryGetMapMethod(invocation, semantic, cancellationToken, out IMethodSymbol? reduced, out IMethodSymbol? method))
+            KnownTypeSymbols known = KnownTypeSymbols.For(semantic.Compilation);
+            if (!TryGetMapMethod(invocation, semantic, known, cancellationToken, out IMethodSymbol? reduced, out IMethodSymbol? method))
             {
                 return null;
             }
 
             ExpressionSyntax? handlerExpression = HandlerArgument(invocation, reduced!);
-            if (handlerExpression is null || HandlerSymbol(handlerExpression, semantic, cancellationToken) is not { } handler)
+            if (handlerExpression is null || HandlerSymbol(handlerExpression, semantic, known, cancellationToken) is not { } handler)
             {
                 return null;
             }
 
-            AttributeData? attributeData = AttributeReader.Find(handler);
+            AttributeData? attributeData = AttributeReader.Find(handler, known);
             if (attributeData is null || AttributeReader.Read(attributeData, cancellationToken) is not { } attribute)
             {
                 return null;
@@ -71,7 +70,7 @@ namespace Caching.Generator.Parsing
             (AccessKind access, string verb) = AccessOf(method.Name, invocation, reduced!, semantic, cancellationToken);
             string route = RouteText(invocation, reduced!);
             string description = method.Name + "(" + route + ") at " + callLocation.Display;
-            ParseResult result = EndpointFactory.Create(attribute, handler, EndpointKind.MinimalApi, access, verb, description, interception, null, semantic.Compilation);
+            ParseResult result = EndpointFactory.Create(attribute, handler, EndpointKind.MinimalApi, access, verb, description, interception, null, known);
             return handlerExpression is LambdaExpressionSyntax
                 ? result
                 : result with { HandlerMethodId = handler.OriginalDefinition.GetDocumentationCommentId() ?? handler.ToDisplayString() };
@@ -88,7 +87,7 @@ namespace Caching.Generator.Parsing
 
             if (node is not ArgumentSyntax { Parent: ArgumentListSyntax { Parent: InvocationExpressionSyntax invocation } } argument
                 || !IsCandidate(invocation, cancellationToken)
-                || !TryGetMapMethod(invocation, semantic, cancellationToken, out IMethodSymbol? reduced, out _))
+                || !TryGetMapMethod(invocation, semantic, KnownTypeSymbols.For(semantic.Compilation), cancellationToken, out IMethodSymbol? reduced, out _))
             {
                 return false;
             }
@@ -98,15 +97,15 @@ namespace Caching.Generator.Parsing
             return handler == lambda;
         }
 
-        private static bool TryGetMapMethod(InvocationExpressionSyntax invocation, SemanticModel semantic, CancellationToken cancellationToken, out IMethodSymbol? reduced, out IMethodSymbol? method)
+        private static bool TryGetMapMethod(InvocationExpressionSyntax invocation, SemanticModel semantic, KnownTypeSymbols known, CancellationToken cancellationToken, out IMethodSymbol? reduced, out IMethodSymbol? method)
         {
             reduced = semantic.GetSymbolInfo(invocation, cancellationToken).Symbol as IMethodSymbol;
             method = reduced?.ReducedFrom ?? reduced;
             return method is not null
-                && method.ContainingType.ToDisplayString() == ExtensionsType
+                && KnownTypeSymbols.Is(method.ContainingType, known.EndpointRouteBuilderExtensions)
                 && IsMapMethodName(method.Name)
                 && method.Parameters.Length > 0
-                && method.Parameters[method.Parameters.Length - 1].Type.ToDisplayString() == "System.Delegate";
+                && KnownTypeSymbols.Is(method.Parameters[method.Parameters.Length - 1].Type, known.Delegate);
         }
 
         private static ExpressionSyntax? HandlerArgument(InvocationExpressionSyntax invocation, IMethodSymbol reduced)
@@ -139,10 +138,10 @@ namespace Caching.Generator.Parsing
             }
         }
 
-        private static IMethodSymbol? HandlerSymbol(ExpressionSyntax expression, SemanticModel semantic, CancellationToken cancellationToken)
+        private static IMethodSymbol? HandlerSymbol(ExpressionSyntax expression, SemanticModel semantic, KnownTypeSymbols known, CancellationToken cancellationToken)
         {
             SymbolInfo info = semantic.GetSymbolInfo(expression, cancellationToken);
-            return info.Symbol as IMethodSymbol ?? info.CandidateSymbols.OfType<IMethodSymbol>().FirstOrDefault(m => m.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == AttributeReader.CacheAttributeName));
+            return info.Symbol as IMethodSymbol ?? info.CandidateSymbols.OfType<IMethodSymbol>().FirstOrDefault(m => AttributeReader.Find(m, known) is not null);
         }
 
         private static (AccessKind Access, string Verb) AccessOf(string methodName, InvocationExpressionSyntax invocation, IMethodSymbol reduced, SemanticModel semantic, CancellationToken cancellationToken)

@@ -12,28 +12,30 @@ namespace Caching.Generator.Parsing
     /// </summary>
     internal static class RequestBinding
     {
-        public static (RequestSource Source, string Name, string? ParseType, bool IsEnum) Describe(IParameterSymbol parameter)
+        public static (RequestSource Source, string Name, string? ParseType, bool IsEnum) Describe(IParameterSymbol parameter, KnownTypeSymbols known)
         {
             RequestSource source = RequestSource.Inferred;
             string name = parameter.Name;
             foreach (AttributeData attribute in parameter.GetAttributes())
             {
-                switch (attribute.AttributeClass?.Name)
+                switch (known.Classify(attribute))
                 {
-                    case "FromRouteAttribute":
+                    case BindingAttribute.Route:
                         source = RequestSource.Route;
                         name = NameArgument(attribute) ?? name;
                         break;
-                    case "FromQueryAttribute":
+                    case BindingAttribute.Query:
                         source = RequestSource.Query;
                         name = NameArgument(attribute) ?? name;
                         break;
-                    case string other when (other.StartsWith("From", System.StringComparison.Ordinal) && other.EndsWith("Attribute", System.StringComparison.Ordinal)) || other == "AsParametersAttribute":
-                        return (RequestSource.Other, name, null, false); // body, form, header, services
+                    case BindingAttribute.None:
+                        break;
+                    default:
+                        return (RequestSource.Other, name, null, false); // body, form, header, services, [AsParameters]
                 }
             }
 
-            string? parseType = ParseType(parameter.Type, out bool isEnum);
+            string? parseType = ParseType(parameter.Type, known, out bool isEnum);
             return parseType is null ? (RequestSource.Other, name, null, false) : (source, name, parseType, isEnum);
         }
 
@@ -43,60 +45,61 @@ namespace Caching.Generator.Parsing
         /// Services, <c>HttpContext</c>, <c>HttpRequest</c>, <c>HttpResponse</c>, <c>CancellationToken</c>,
         /// <c>ClaimsPrincipal</c> and complex types without an attribute (services on a GET) yield nothing.
         /// </summary>
-        public static IEnumerable<RequestDependentValue> RequestValues(IParameterSymbol parameter)
-            => Classify(parameter.Name, parameter.Type, parameter.GetAttributes(), nested: false);
+        public static IEnumerable<RequestDependentValue> RequestValues(IParameterSymbol parameter, KnownTypeSymbols known)
+            => Classify(parameter.Name, parameter.Type, parameter.GetAttributes(), nested: false, known);
 
-        private static IEnumerable<RequestDependentValue> Classify(string path, ITypeSymbol type, IEnumerable<AttributeData> attributes, bool nested)
+        private static IEnumerable<RequestDependentValue> Classify(string path, ITypeSymbol type, IEnumerable<AttributeData> attributes, bool nested, KnownTypeSymbols known)
         {
             foreach (AttributeData attribute in attributes)
             {
-                switch (attribute.AttributeClass?.Name)
+                switch (known.Classify(attribute))
                 {
-                    case "FromRouteAttribute":
+                    case BindingAttribute.Route:
                         return new[] { new RequestDependentValue(path, "the route value '" + (NameArgument(attribute) ?? Leaf(path)) + "'") };
-                    case "FromQueryAttribute":
+                    case BindingAttribute.Query:
                         return new[] { new RequestDependentValue(path, "the query value '" + (NameArgument(attribute) ?? Leaf(path)) + "'") };
-                    case "FromHeaderAttribute":
+                    case BindingAttribute.Header:
                         return new[] { new RequestDependentValue(path, "the header '" + (NameArgument(attribute) ?? Leaf(path)) + "'") };
-                    case "FromFormAttribute":
+                    case BindingAttribute.Form:
                         return new[] { new RequestDependentValue(path, "the form") };
-                    case "FromBodyAttribute":
+                    case BindingAttribute.Body:
                         return new[] { new RequestDependentValue(path, "the body") };
-                    case "FromServicesAttribute":
-                    case "FromKeyedServicesAttribute":
+                    case BindingAttribute.Services:
                         return Enumerable.Empty<RequestDependentValue>();
-                    case "AsParametersAttribute":
-                        return nested ? Enumerable.Empty<RequestDependentValue>() : AsParametersMembers(path, type);
+                    case BindingAttribute.AsParameters:
+                        return nested ? Enumerable.Empty<RequestDependentValue>() : AsParametersMembers(path, type, known);
                 }
             }
 
             ITypeSymbol plain = Unwrap(type);
-            switch (Name(plain))
+            if (KnownTypeSymbols.Is(plain, known.HttpContext) || KnownTypeSymbols.Is(plain, known.HttpRequest) || KnownTypeSymbols.Is(plain, known.HttpResponse)
+                || KnownTypeSymbols.Is(plain, known.CancellationToken) || KnownTypeSymbols.Is(plain, known.ClaimsPrincipal))
             {
-                case "Microsoft.AspNetCore.Http.HttpContext":
-                case "Microsoft.AspNetCore.Http.HttpRequest":
-                case "Microsoft.AspNetCore.Http.HttpResponse":
-                case "System.Threading.CancellationToken":
-                case "System.Security.Claims.ClaimsPrincipal":
-                    return Enumerable.Empty<RequestDependentValue>(); // HttpContext and HttpRequest: CACHE017
-                case "Microsoft.AspNetCore.Http.IFormFile":
-                case "Microsoft.AspNetCore.Http.IFormFileCollection":
-                case "Microsoft.AspNetCore.Http.IFormCollection":
-                    return new[] { new RequestDependentValue(path, "the form") };
-                case "System.IO.Stream":
-                case "System.IO.Pipelines.PipeReader":
-                    return new[] { new RequestDependentValue(path, "the body") };
-                case "Microsoft.Extensions.Primitives.StringValues":
-                    return new[] { new RequestDependentValue(path, "the query string") };
+                return Enumerable.Empty<RequestDependentValue>(); // HttpContext and HttpRequest: CACHE017
             }
 
-            if (HasBindAsync(plain))
+            if (KnownTypeSymbols.Is(plain, known.IFormFile) || KnownTypeSymbols.Is(plain, known.IFormFileCollection) || KnownTypeSymbols.Is(plain, known.IFormCollection))
+            {
+                return new[] { new RequestDependentValue(path, "the form") };
+            }
+
+            if (KnownTypeSymbols.Is(plain, known.Stream) || KnownTypeSymbols.Is(plain, known.PipeReader))
+            {
+                return new[] { new RequestDependentValue(path, "the body") };
+            }
+
+            if (KnownTypeSymbols.Is(plain, known.StringValues))
+            {
+                return new[] { new RequestDependentValue(path, "the query string") };
+            }
+
+            if (HasBindAsync(plain, known))
             {
                 return new[] { new RequestDependentValue(path, "its type's BindAsync, which reads the request") };
             }
 
             ITypeSymbol element = plain is IArrayTypeSymbol array ? Unwrap(array.ElementType) : plain;
-            if (element.SpecialType == SpecialType.System_String || element.TypeKind == TypeKind.Enum || HasTryParse(element))
+            if (element.SpecialType == SpecialType.System_String || element.TypeKind == TypeKind.Enum || HasTryParse(element, known))
             {
                 return new[] { new RequestDependentValue(path, plain is IArrayTypeSymbol ? "the query string" : "the route or the query string") };
             }
@@ -106,7 +109,7 @@ namespace Caching.Generator.Parsing
 
         // [AsParameters]: each public constructor parameter (of the constructor with the most parameters) or
         // settable property binds as a parameter of that name would, with its own attributes.
-        private static IEnumerable<RequestDependentValue> AsParametersMembers(string path, ITypeSymbol type)
+        private static IEnumerable<RequestDependentValue> AsParametersMembers(string path, ITypeSymbol type, KnownTypeSymbols known)
         {
             if (Unwrap(type) is not INamedTypeSymbol named)
             {
@@ -128,7 +131,7 @@ namespace Caching.Generator.Parsing
                     IPropertySymbol? property = properties.FirstOrDefault(p => string.Equals(p.Name, parameter.Name, System.StringComparison.OrdinalIgnoreCase));
                     seen.Add(parameter.Name);
                     IEnumerable<AttributeData> attributes = parameter.GetAttributes().Concat(property?.GetAttributes() ?? Enumerable.Empty<AttributeData>());
-                    foreach (RequestDependentValue value in Classify(path + "." + (property?.Name ?? parameter.Name), parameter.Type, attributes, nested: true))
+                    foreach (RequestDependentValue value in Classify(path + "." + (property?.Name ?? parameter.Name), parameter.Type, attributes, nested: true, known))
                     {
                         yield return value;
                     }
@@ -137,14 +140,14 @@ namespace Caching.Generator.Parsing
 
             foreach (IPropertySymbol property in properties.Where(p => p.SetMethod is { DeclaredAccessibility: Accessibility.Public } && !seen.Contains(p.Name)))
             {
-                foreach (RequestDependentValue value in Classify(path + "." + property.Name, property.Type, property.GetAttributes(), nested: true))
+                foreach (RequestDependentValue value in Classify(path + "." + property.Name, property.Type, property.GetAttributes(), nested: true, known))
                 {
                     yield return value;
                 }
             }
         }
 
-        private static bool HasTryParse(ITypeSymbol type)
+        private static bool HasTryParse(ITypeSymbol type, KnownTypeSymbols known)
         {
             if (type.SpecialType is >= SpecialType.System_Boolean and <= SpecialType.System_Double || type.SpecialType == SpecialType.System_DateTime)
             {
@@ -157,15 +160,15 @@ namespace Caching.Generator.Parsing
                 && m.Parameters[0].Type.SpecialType == SpecialType.System_String
                 && m.Parameters[m.Parameters.Length - 1].RefKind == RefKind.Out
                 && SymbolEqualityComparer.Default.Equals(m.Parameters[m.Parameters.Length - 1].Type, type)
-                && (m.Parameters.Length == 2 || Name(m.Parameters[1].Type) == "System.IFormatProvider"));
+                && (m.Parameters.Length == 2 || KnownTypeSymbols.Is(m.Parameters[1].Type, known.IFormatProvider)));
         }
 
-        private static bool HasBindAsync(ITypeSymbol type)
+        private static bool HasBindAsync(ITypeSymbol type, KnownTypeSymbols known)
             => StaticMethods(type, "BindAsync").Any(m =>
                 m.Parameters.Length is 1 or 2
-                && Name(m.Parameters[0].Type) == "Microsoft.AspNetCore.Http.HttpContext"
-                && (m.Parameters.Length == 1 || Name(m.Parameters[1].Type) == "System.Reflection.ParameterInfo")
-                && m.ReturnType is INamedTypeSymbol { Name: "ValueTask", TypeArguments.Length: 1 });
+                && KnownTypeSymbols.Is(m.Parameters[0].Type, known.HttpContext)
+                && (m.Parameters.Length == 1 || KnownTypeSymbols.Is(m.Parameters[1].Type, known.ParameterInfo))
+                && KnownTypeSymbols.Is(m.ReturnType, known.ValueTaskOfT));
 
         private static IEnumerable<IMethodSymbol> StaticMethods(ITypeSymbol type, string name)
         {
@@ -181,9 +184,6 @@ namespace Caching.Generator.Parsing
         private static ITypeSymbol Unwrap(ITypeSymbol type)
             => type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable ? nullable.TypeArguments[0] : type;
 
-        // The type's full name without a nullable annotation.
-        private static string Name(ITypeSymbol type) => type.WithNullableAnnotation(NullableAnnotation.None).ToDisplayString();
-
         private static string Leaf(string path) => path.Substring(path.LastIndexOf('.') + 1);
 
         private static string? NameArgument(AttributeData attribute)
@@ -191,7 +191,7 @@ namespace Caching.Generator.Parsing
 
         // The types whose request text the hit path parses exactly as the binder does (RequestText has an
         // overload for each, and TryParseEnum for enums); null for any other.
-        private static string? ParseType(ITypeSymbol type, out bool isEnum)
+        private static string? ParseType(ITypeSymbol type, KnownTypeSymbols known, out bool isEnum)
         {
             isEnum = false;
             if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable)
@@ -226,7 +226,7 @@ namespace Caching.Generator.Parsing
                 return type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
             }
 
-            return type.ToDisplayString() is "System.Guid" or "System.DateTimeOffset" or "System.DateOnly" or "System.TimeOnly" or "System.TimeSpan"
+            return KnownTypeSymbols.Is(type, known.Guid) || KnownTypeSymbols.Is(type, known.DateTimeOffset) || KnownTypeSymbols.Is(type, known.DateOnly) || KnownTypeSymbols.Is(type, known.TimeOnly) || KnownTypeSymbols.Is(type, known.TimeSpan)
                 ? type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)
                 : null;
         }

@@ -7,7 +7,7 @@ namespace Caching.Generator.Parsing
     /// <summary>Finds the value a handler's return type carries: T, Task&lt;T&gt;, Ok&lt;T&gt;, Results&lt;Ok&lt;T&gt;, ...&gt;, ActionResult&lt;T&gt;...</summary>
     internal static class ResultAnalyzer
     {
-        public static ResultModel Analyze(ITypeSymbol returnType, EndpointKind kind, Compilation compilation)
+        public static ResultModel Analyze(ITypeSymbol returnType, EndpointKind kind, KnownTypeSymbols known)
         {
             ITypeSymbol type = returnType;
             if (type.SpecialType == SpecialType.System_Void)
@@ -15,7 +15,7 @@ namespace Caching.Generator.Parsing
                 return None;
             }
 
-            if (type is INamedTypeSymbol named && IsTask(named))
+            if (type is INamedTypeSymbol named && IsTask(named, known))
             {
                 if (named.TypeArguments.Length == 0)
                 {
@@ -26,7 +26,7 @@ namespace Caching.Generator.Parsing
             }
 
             type = type.WithNullableAnnotation(NullableAnnotation.NotAnnotated);
-            if (!CanBeNamed(type, compilation))
+            if (!CanBeNamed(type, known.Compilation))
             {
                 // Anonymous or inaccessible types: cached as object, which System.Text.Json writes by runtime type.
                 return new ResultModel("object", WritesText: false);
@@ -38,27 +38,27 @@ namespace Caching.Generator.Parsing
 
             if (kind == EndpointKind.Controller)
             {
-                if (type is INamedTypeSymbol { IsGenericType: true } actionResult && actionResult.OriginalDefinition.ToDisplayString() == "Microsoft.AspNetCore.Mvc.ActionResult<TValue>")
+                if (type is INamedTypeSymbol { IsGenericType: true } actionResult && KnownTypeSymbols.Is(actionResult, known.ActionResultOfT))
                 {
                     ITypeSymbol value = actionResult.TypeArguments[0];
                     return new ResultModel(TypeNames.FullyQualified(value), WritesText: value.SpecialType == SpecialType.System_String);
                 }
 
-                if (Implements(type, "Microsoft.AspNetCore.Mvc.IActionResult"))
+                if (KnownTypeSymbols.IsOrImplements(type, known.IActionResult))
                 {
                     // ObjectResult, IActionResult: the value's type is known only at run time.
                     return new ResultModel("object", WritesText: false);
                 }
             }
 
-            if (Implements(type, "Microsoft.AspNetCore.Http.IResult"))
+            if (KnownTypeSymbols.IsOrImplements(type, known.IResult))
             {
-                ITypeSymbol? value = ValueOfHttpResult(type);
-                if (value is null && type is INamedTypeSymbol union && union.ContainingNamespace?.ToDisplayString() == "Microsoft.AspNetCore.Http.HttpResults" && union.Name == "Results")
+                ITypeSymbol? value = ValueOfHttpResult(type, known);
+                if (value is null && type is INamedTypeSymbol union && union.Name == "Results" && known.OkOfT is not null && SymbolEqualityComparer.Default.Equals(union.ContainingNamespace, known.OkOfT.ContainingNamespace))
                 {
                     // Results<Ok<T>, NotFound, BadRequest<string>>: the value worth caching is Ok's, whatever the order.
-                    ITypeSymbol? ok = union.TypeArguments.FirstOrDefault(t => t.Name == "Ok" && t.ContainingNamespace?.ToDisplayString() == "Microsoft.AspNetCore.Http.HttpResults");
-                    value = ok is not null ? ValueOfHttpResult(ok) : union.TypeArguments.Select(ValueOfHttpResult).FirstOrDefault(v => v is not null);
+                    ITypeSymbol? ok = union.TypeArguments.FirstOrDefault(t => KnownTypeSymbols.Is(t, known.OkOfT));
+                    value = ok is not null ? ValueOfHttpResult(ok, known) : union.TypeArguments.Select(t => ValueOfHttpResult(t, known)).FirstOrDefault(v => v is not null);
                 }
 
                 if (value is null)
@@ -67,7 +67,7 @@ namespace Caching.Generator.Parsing
                     return new ResultModel("object", WritesText: false);
                 }
 
-                return new ResultModel(CanBeNamed(value, compilation) ? TypeNames.FullyQualified(value) : "object", WritesText: false);
+                return new ResultModel(CanBeNamed(value, known.Compilation) ? TypeNames.FullyQualified(value) : "object", WritesText: false);
             }
 
             return new ResultModel(TypeNames.FullyQualified(type), WritesText: false);
@@ -85,20 +85,11 @@ namespace Caching.Generator.Parsing
 
         public static ResultModel None { get; } = new(null, false);
 
-        private static bool IsTask(INamedTypeSymbol type)
-        {
-            string ns = type.ContainingNamespace?.ToDisplayString() ?? string.Empty;
-            return ns == "System.Threading.Tasks" && (type.Name == "Task" || type.Name == "ValueTask");
-        }
+        private static bool IsTask(INamedTypeSymbol type, KnownTypeSymbols known)
+            => KnownTypeSymbols.Is(type, known.Task) || KnownTypeSymbols.Is(type, known.TaskOfT) || KnownTypeSymbols.Is(type, known.ValueTask) || KnownTypeSymbols.Is(type, known.ValueTaskOfT);
 
-        private static bool Implements(ITypeSymbol type, string interfaceName)
-            => type.ToDisplayString() == interfaceName || type.AllInterfaces.Any(i => i.ToDisplayString() == interfaceName);
-
-        private static ITypeSymbol? ValueOfHttpResult(ITypeSymbol type)
-        {
-            INamedTypeSymbol? valueResult = type.AllInterfaces.FirstOrDefault(i => i.IsGenericType && i.OriginalDefinition.ToDisplayString() == "Microsoft.AspNetCore.Http.IValueHttpResult<TValue>");
-            return valueResult?.TypeArguments[0];
-        }
+        private static ITypeSymbol? ValueOfHttpResult(ITypeSymbol type, KnownTypeSymbols known)
+            => KnownTypeSymbols.FindInterface(type, known.IValueHttpResultOfT)?.TypeArguments[0];
     }
 
     /// <summary>How generated code spells types.</summary>

@@ -44,11 +44,13 @@ namespace Caching.Generator.Parsing
     {
         private readonly ImmutableArray<BindableParameter> _parameters;
         private readonly List<DiagnosticInfo> _diagnostics;
+        private readonly KnownTypeSymbols _known;
 
-        public TemplateBinder(ImmutableArray<BindableParameter> parameters, List<DiagnosticInfo> diagnostics)
+        public TemplateBinder(ImmutableArray<BindableParameter> parameters, List<DiagnosticInfo> diagnostics, KnownTypeSymbols known)
         {
             _parameters = parameters;
             _diagnostics = diagnostics;
+            _known = known;
         }
 
         /// <summary>Parses and binds one template; returns null (with diagnostics) when it is not valid.</summary>
@@ -210,7 +212,7 @@ namespace Caching.Generator.Parsing
                 position += name.Length + 1;
             }
 
-            if (!HasInvariantText(type))
+            if (!HasInvariantText(type, _known))
             {
                 Report(DiagnosticDescriptors.NoInvariantText, map.Locate(offset, path.Length), path, type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat));
                 return null;
@@ -281,7 +283,7 @@ namespace Caching.Generator.Parsing
 
         private static ISymbol? FindMember(ITypeSymbol type, string name) => ReadableMembers(type).FirstOrDefault(m => m.Name == name);
 
-        private static bool HasInvariantText(ITypeSymbol type)
+        private static bool HasInvariantText(ITypeSymbol type, KnownTypeSymbols known)
         {
             type = UnwrapNullable(type);
             switch (type.SpecialType)
@@ -309,7 +311,7 @@ namespace Caching.Generator.Parsing
                 return true;
             }
 
-            return type.AllInterfaces.Any(i => i.ToDisplayString() == "System.IFormattable");
+            return KnownTypeSymbols.IsOrImplements(type, known.IFormattable);
         }
 
         /// <summary>" (did you mean 'userId'?)" when a name is close enough, else "".</summary>
