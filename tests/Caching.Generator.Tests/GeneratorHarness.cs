@@ -51,6 +51,7 @@ public static partial class GeneratorHarness
         CSharpCompilation compilation = Compile(outputKind, sources);
         GeneratorDriver driver = CreateDriver(requestDelegateGenerator).RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out _);
         GeneratorRunResult run = driver.GetRunResult().Results.Single();
+        IncrementalChecks.AssertCachedOnRerun(driver, compilation);
         ImmutableArray<Diagnostic> analyzer = Analyze(output, requestDelegateGenerator);
         return (new CacheRun(run, analyzer), output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray());
     }

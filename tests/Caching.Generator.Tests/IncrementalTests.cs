@@ -32,7 +32,7 @@ public sealed class IncrementalTests
         }
         """;
 
-    private static readonly string[] TrackedSteps = [CacheGenerator.Steps.MapCalls, CacheGenerator.Steps.AttributedMethods, CacheGenerator.Steps.Mode, CacheGenerator.Steps.All];
+    private static readonly IReadOnlyList<string> TrackedSteps = IncrementalChecks.TrackingNames;
 
     [Fact]
     public void An_unrelated_edit_leaves_every_tracked_step_cached_or_unchanged()
@@ -90,5 +90,24 @@ public sealed class IncrementalTests
         Assert.Equal(2, a.Length);
         Assert.Equal(a, b);
         Assert.NotSame(a[0], b[0]);
+    }
+
+    // The checks every harness run makes must themselves be able to fail.
+    [Fact]
+    public void The_object_graph_check_finds_a_symbol_held_deep_in_a_value()
+    {
+        CSharpCompilation compilation = GeneratorHarness.Compile(Endpoints);
+        ISymbol symbol = compilation.GetTypeByMetadataName("Post")!;
+        var holder = new List<object> { "text", new Dictionary<string, object> { ["deep"] = new object[] { 1, symbol } } };
+
+        Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => IncrementalChecks.AssertHoldsNoCompilerObjects(holder, "test"));
+        IncrementalChecks.AssertHoldsNoCompilerObjects(new List<object> { "text", 1 }, "test");
+    }
+
+    [Fact]
+    public void Every_tracked_step_is_checked_and_exists()
+    {
+        GeneratorRunResult run = GeneratorHarness.CreateDriver().RunGenerators(GeneratorHarness.Compile(Endpoints)).GetRunResult().Results.Single();
+        Assert.All(IncrementalChecks.TrackingNames, name => Assert.True(run.TrackedSteps.ContainsKey(name), $"step {name} was not tracked"));
     }
 }
